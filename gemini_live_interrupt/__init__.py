@@ -1,0 +1,22 @@
+"""Interruption handling for the Gemini Live API (google-genai).
+
+When the user talks over the model, tell the model what the user heard and what they said.
+"""
+
+from ._models import DEFAULT_MODEL_TABLE, Channel
+from ._prompt import PromptBuilder, default_prompt
+from ._records import Interruption
+from ._session import InterruptAwareSession
+from ._shim import connect, disable_interrupt_resume, enable_interrupt_resume
+
+__all__ = [
+    "DEFAULT_MODEL_TABLE",
+    "Channel",
+    "InterruptAwareSession",
+    "Interruption",
+    "PromptBuilder",
+    "connect",
+    "default_prompt",
+    "disable_interrupt_resume",
+    "enable_interrupt_resume",
+]

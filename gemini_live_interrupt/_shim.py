@@ -1,0 +1,109 @@
+"""The wrapped connect and the compatibility shim that swaps the SDK's connect factory."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass
+from typing import Any
+
+from google import genai
+from google.genai import live, types
+
+from ._prompt import PromptBuilder
+from ._session import InterruptAwareSession, check_options
+
+__all__ = ["connect", "disable_interrupt_resume", "enable_interrupt_resume"]
+
+# Captured at import, before any swap, so `connect()` never wraps twice.
+_sdk_connect: Callable[..., AbstractAsyncContextManager[live.AsyncSession]] = live.AsyncLive.connect
+
+
+def connect(
+    client: genai.Client,
+    *,
+    model: str,
+    config: types.LiveConnectConfigOrDict | None = None,
+    prompt_builder: PromptBuilder | None = None,
+    max_history: int = 4,
+) -> InterruptAwareSession:
+    """``client.aio.live.connect(model=..., config=...)``, yielding an ``InterruptAwareSession``.
+
+    Use as ``async with connect(client, model=M, config=C) as session: ...``.
+
+    Raises:
+        TypeError: ``client`` is not a ``google.genai.Client``, ``prompt_builder`` is not
+            callable, or ``max_history`` is not an int.
+        ValueError: ``max_history`` is negative.
+    """
+    if not isinstance(client, genai.Client):
+        raise TypeError(f"client must be a google.genai.Client, got {type(client).__name__}")
+    check_options(prompt_builder, max_history)
+    return InterruptAwareSession(
+        _sdk_connect(client.aio.live, model=model, config=config),
+        prompt_builder=prompt_builder,
+        max_history=max_history,
+        model=model,
+    )
+
+
+@dataclass(frozen=True)
+class _ShimOptions:
+    prompt_builder: PromptBuilder | None
+    max_history: int
+    session_class: type[InterruptAwareSession]
+
+
+_lock = threading.Lock()
+_options: _ShimOptions | None = None
+
+
+def _connect_through_shim(
+    self: live.AsyncLive, *, model: str, config: types.LiveConnectConfigOrDict | None = None
+) -> AbstractAsyncContextManager[Any]:
+    options = _options
+    connection = _sdk_connect(self, model=model, config=config)
+    if options is None:  # disabled between the lookup of the method and this call
+        return connection
+    return options.session_class(
+        connection,
+        prompt_builder=options.prompt_builder,
+        max_history=options.max_history,
+        model=model,
+    )
+
+
+def enable_interrupt_resume(
+    prompt_builder: PromptBuilder | None = None,
+    max_history: int = 4,
+    *,
+    session_class: type[InterruptAwareSession] = InterruptAwareSession,
+) -> None:
+    """Make ``client.aio.live.connect(...)`` yield an ``InterruptAwareSession`` everywhere.
+
+    Swaps ``google.genai.live.AsyncLive.connect`` (nothing else). Idempotent and thread-safe;
+    a later call updates the options for sessions opened after it.
+
+    Raises:
+        TypeError: bad ``prompt_builder``, ``max_history`` or ``session_class``.
+        ValueError: ``max_history`` is negative.
+    """
+    global _options
+    check_options(prompt_builder, max_history)
+    if not (isinstance(session_class, type) and issubclass(session_class, InterruptAwareSession)):
+        raise TypeError(
+            f"session_class must be a subclass of InterruptAwareSession, got {session_class!r}"
+        )
+    with _lock:
+        _options = _ShimOptions(prompt_builder, max_history, session_class)
+        live.AsyncLive.connect = _connect_through_shim  # type: ignore[method-assign,assignment]
+
+
+def disable_interrupt_resume() -> None:
+    """Restore the SDK's own ``connect``. Safe to call any time; open sessions keep working."""
+    global _options
+    with _lock:
+        _options = None
+        if live.AsyncLive.__dict__.get("connect") is _connect_through_shim:
+            live.AsyncLive.connect = _sdk_connect  # type: ignore[method-assign,assignment]

@@ -1,0 +1,237 @@
+"""The sans-I/O core: follows a Live session's turns and decides what an interruption means.
+
+Feed it every server message with the time (``feed``); it returns the barge-ins it found. It
+never touches a socket or an event loop, so every behaviour is a plain function call in tests.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass, field
+
+from google.genai import types
+
+from ._prompt import tidy
+
+__all__ = ["BargeIn", "Tracker"]
+
+# Own notes whose echo we still expect back as input transcription (realtime text is
+# transcribed by the service like speech); a handful is plenty.
+_MAX_PENDING_NOTES = 4
+
+
+@dataclass(frozen=True, slots=True)
+class BargeIn:
+    """An interruption the tracker found: what was heard, what the user said, the context.
+
+    ``phantom`` is true when nothing was heard and the user said nothing: nothing to recover.
+    Texts are verbatim joins of the transcript chunks; tidy them when writing a prompt.
+    """
+
+    episode: int
+    heard: str
+    user_text: str
+    generated: str
+    history: tuple[tuple[str, str], ...]
+    played_seconds: float
+    received_seconds: float
+    phantom: bool
+    at: float
+
+
+@dataclass(slots=True)
+class _Turn:
+    """One model turn as received."""
+
+    transcript: list[str] = field(default_factory=list)
+    text_parts: list[str] = field(default_factory=list)
+    audio_bytes: int = 0
+    audio_rate: int = 24000
+    interrupted: bool = False
+    complete: bool = False
+
+    def generated(self) -> str:
+        # Audio turns are described by their output transcription, text turns by their text.
+        return "".join(self.transcript) if self.transcript else "".join(self.text_parts)
+
+    @property
+    def received_seconds(self) -> float:
+        return self.audio_bytes / (2 * self.audio_rate)
+
+
+def _rate_of(mime_type: str | None) -> int:
+    # "audio/pcm;rate=24000"; the Live API's output default is 24 kHz.
+    if mime_type:
+        for param in mime_type.split(";")[1:]:
+            key, _, value = param.strip().partition("=")
+            if key == "rate" and value.isdigit() and int(value) > 0:
+                return int(value)
+    return 24000
+
+
+def _squash(text: str) -> str:
+    return "".join(text.split())
+
+
+class Tracker:
+    """Follows turns, transcripts and history; turns ``interrupted`` flags into ``BargeIn`` s.
+
+    Args:
+        max_history: how many ``(role, text)`` entries to keep (0 keeps none).
+    """
+
+    def __init__(self, *, max_history: int) -> None:
+        self._history: deque[tuple[str, str]] = deque(maxlen=max_history)
+        self._turn: _Turn | None = None
+        self._user_chunks: list[str] = []
+        self._user_spoke_since_flag = False
+        self._output_since_flag = True
+        self._episode = 0
+        self._notes: deque[str] = deque(maxlen=_MAX_PENDING_NOTES)
+        self._echo: list[str] = []
+
+    @property
+    def history(self) -> list[tuple[str, str]]:
+        """The rolling history, oldest first, whitespace tidied."""
+        return [(role, text) for role, text in self._history]
+
+    @property
+    def in_turn(self) -> bool:
+        """Whether a model turn is under way (started, not yet complete)."""
+        return self._turn is not None and not self._turn.complete
+
+    def note_sent(self, text: str) -> None:
+        """Record a note sent as realtime text: its transcription is not user speech."""
+        squashed = _squash(text)
+        if squashed:
+            self._notes.append(squashed)
+
+    def feed(self, message: types.LiveServerMessage, now: float) -> list[BargeIn]:
+        """Take one server message; return the barge-ins it starts (zero or one)."""
+        content = message.server_content
+        if content is None:
+            return []
+        found: list[BargeIn] = []
+        # User speech first: a transcript in the same message as the flag belongs to the barge-in.
+        self._on_input(content.input_transcription)
+        if content.interrupted:
+            barge_in = self._on_interrupted(now)
+            if barge_in is not None:
+                found.append(barge_in)
+        else:
+            # Output in the same message as `interrupted` was cut; it is neither played nor heard.
+            self._on_output(content)
+        if content.turn_complete:
+            self._on_turn_complete()
+        return found
+
+    def _on_input(self, transcription: types.Transcription | None) -> None:
+        text = transcription.text if transcription is not None else None
+        if not text or self._is_own_echo(text):
+            return
+        self._user_chunks.append(text)
+        self._user_spoke_since_flag = True
+
+    def _is_own_echo(self, chunk: str) -> bool:
+        if not self._notes:
+            return False
+        probe = _squash("".join(self._echo) + chunk)
+        if not probe:
+            return False
+        for note in self._notes:
+            if note.startswith(probe):
+                self._echo.append(chunk)
+                if note == probe:
+                    self._notes.remove(note)
+                    self._echo.clear()
+                return True
+        # Not our note after all: what was held back was the user's.
+        held, self._echo = self._echo, []
+        self._user_chunks.extend(held)
+        return False
+
+    def _on_output(self, content: types.LiveServerContent) -> None:
+        chunks: list[str] = []
+        texts: list[str] = []
+        audio = 0
+        rate = 24000
+        if content.model_turn is not None:
+            for part in content.model_turn.parts or ():
+                blob = part.inline_data
+                if blob is not None and blob.data and (blob.mime_type or "").startswith("audio/"):
+                    audio += len(blob.data)
+                    rate = _rate_of(blob.mime_type)
+                elif part.text and not part.thought:
+                    texts.append(part.text)
+        out = content.output_transcription
+        if out is not None and out.text:
+            chunks.append(out.text)
+        if not (chunks or texts or audio):
+            return
+        turn = self._turn
+        if turn is not None and turn.interrupted and not turn.complete:
+            if not self._user_spoke_since_flag:
+                # Late chunks of the cut turn (the service can send them after `interrupted`).
+                return
+            turn.complete = True
+        if turn is None or turn.complete:
+            turn = self._start_turn()
+        turn.transcript.extend(chunks)
+        turn.text_parts.extend(texts)
+        if audio:
+            turn.audio_bytes += audio
+            turn.audio_rate = rate
+
+    def _start_turn(self) -> _Turn:
+        # The user's utterance is committed when the model starts answering it.
+        self._commit_user()
+        self._turn = _Turn()
+        self._output_since_flag = True
+        self._user_spoke_since_flag = False
+        return self._turn
+
+    def _commit_user(self) -> None:
+        text = tidy("".join(self._user_chunks))
+        self._user_chunks.clear()
+        if text:
+            self._history.append(("user", text))
+
+    def _on_interrupted(self, now: float) -> BargeIn | None:
+        if not self._output_since_flag:
+            return None  # a repeated flag: same episode
+        self._output_since_flag = False
+        self._user_spoke_since_flag = False
+        self._episode += 1
+        history = tuple(self._history)
+        turn = self._turn
+        heard = generated = ""
+        received = 0.0
+        if turn is not None and not turn.complete:
+            turn.interrupted = True
+            heard = generated = turn.generated()
+            received = turn.received_seconds
+            if tidy(heard):
+                self._history.append(("model", tidy(heard)))
+        user_text = "".join(self._user_chunks)
+        return BargeIn(
+            episode=self._episode,
+            heard=heard,
+            user_text=user_text,
+            generated=generated,
+            history=history,
+            played_seconds=received,
+            received_seconds=received,
+            phantom=not tidy(heard) and not tidy(user_text),
+            at=now,
+        )
+
+    def _on_turn_complete(self) -> None:
+        turn = self._turn
+        if turn is None or turn.complete:
+            return
+        turn.complete = True
+        if not turn.interrupted:
+            text = tidy(turn.generated())
+            if text:
+                self._history.append(("model", text))
+

@@ -15,7 +15,7 @@ MAX_USER_CHARS = 1000
 MAX_HISTORY_ENTRY_CHARS = 400
 
 _WS = re.compile(r"\s+")
-_FENCE = re.compile(r"<<<|>>>")
+_FENCE = re.compile(r"<{2,}|>{2,}")
 
 
 class PromptBuilder(Protocol):
@@ -36,7 +36,7 @@ def tidy(text: str) -> str:
 
 def _quote(text: str, cap: int, *, keep: str = "head") -> str:
     # Quoted texts are data: a user who says ">>>" must not be able to close the quote.
-    text = _FENCE.sub(lambda m: m.group(0)[0] * 2, tidy(text))
+    text = _FENCE.sub(lambda m: m.group(0)[0], tidy(text))
     if len(text) > cap:
         text = "…" + text[-cap:] if keep == "tail" else text[:cap] + "…"
     return text

@@ -1,0 +1,224 @@
+"""The sans-I/O tracker, fed server messages directly."""
+
+from __future__ import annotations
+
+from google.genai import types
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from gemini_live_interrupt._tracker import BargeIn, Tracker
+
+
+def msg(**content: object) -> types.LiveServerMessage:
+    return types.LiveServerMessage(server_content=types.LiveServerContent(**content))  # type: ignore[arg-type]
+
+
+def out(text: str) -> types.LiveServerMessage:
+    return msg(output_transcription=types.Transcription(text=text))
+
+
+def inp(text: str) -> types.LiveServerMessage:
+    return msg(input_transcription=types.Transcription(text=text))
+
+
+def audio(nbytes: int = 4800, rate: int = 24000) -> types.LiveServerMessage:
+    blob = types.Blob(data=b"\x01\x00" * (nbytes // 2), mime_type=f"audio/pcm;rate={rate}")
+    return msg(model_turn=types.Content(role="model", parts=[types.Part(inline_data=blob)]))
+
+
+def text(t: str, thought: bool = False) -> types.LiveServerMessage:
+    return msg(model_turn=types.Content(role="model", parts=[types.Part(text=t, thought=thought)]))
+
+
+INTERRUPTED = msg(interrupted=True)
+TURN_COMPLETE = msg(turn_complete=True)
+
+
+def feed(tracker: Tracker, *messages: types.LiveServerMessage) -> list[BargeIn]:
+    found: list[BargeIn] = []
+    for i, m in enumerate(messages):
+        found += tracker.feed(m, float(i))
+    return found
+
+
+def test_chunks_are_joined_verbatim_with_no_inserted_spaces_or_dedup() -> None:
+    t = Tracker(max_history=4)
+    (b,) = feed(t, audio(), out("Hel"), out("lo"), out(" wor"), out("ld."), out(" no"), out(" no"),
+                INTERRUPTED)
+    assert b.heard == "Hello world. no no"
+    assert b.generated == "Hello world. no no"
+    assert not b.phantom
+
+
+def test_languages_without_spaces_are_not_split() -> None:
+    t = Tracker(max_history=4)
+    (b,) = feed(t, out("今天"), out("天气"), out("很好"), INTERRUPTED)
+    assert b.heard == "今天天气很好"
+    assert t.history == [("model", "今天天气很好")]
+
+
+def test_user_text_is_speech_over_the_model_never_the_request() -> None:
+    t = Tracker(max_history=4)
+    (b,) = feed(
+        t,
+        inp("Tell me"), inp(" a story."),   # the request
+        out("Once"), out(" upon"),           # the model starts answering
+        inp("Wait,"), inp(" what?"),         # the user talks over it
+        INTERRUPTED,
+    )
+    assert b.user_text == "Wait, what?"
+    assert b.history == (("user", "Tell me a story."),)
+
+
+def test_user_text_that_arrives_with_the_flag_counts() -> None:
+    t = Tracker(max_history=4)
+    (b,) = feed(t, out("Once"), msg(interrupted=True, input_transcription=types.Transcription(text="Stop")))
+    assert b.user_text == "Stop"
+
+
+def test_history_records_user_utterances_and_model_turns() -> None:
+    t = Tracker(max_history=10)
+    feed(t, inp("Hi"), audio(), out("Hello"), out(" there."), TURN_COMPLETE,
+         inp("Story"), inp(" please"), out("Once"), out(" upon"), INTERRUPTED, TURN_COMPLETE,
+         inp("Stop."), out("Okay."), TURN_COMPLETE)
+    assert t.history == [
+        ("user", "Hi"), ("model", "Hello there."),
+        ("user", "Story please"), ("model", "Once upon"),
+        ("user", "Stop."), ("model", "Okay."),
+    ]
+
+
+def test_history_keeps_the_last_max_history_entries_and_zero_keeps_none() -> None:
+    seq = (inp("a"), out("A"), TURN_COMPLETE, inp("b"), out("B"), TURN_COMPLETE)
+    two = Tracker(max_history=2)
+    feed(two, *seq)
+    assert two.history == [("user", "b"), ("model", "B")]
+    none = Tracker(max_history=0)
+    (b,) = feed(none, *seq, inp("c"), out("C"), INTERRUPTED)
+    assert none.history == []
+    assert b.history == ()
+
+
+def test_builder_history_is_before_the_interrupted_exchange() -> None:
+    t = Tracker(max_history=10)
+    (b,) = feed(t, inp("Q1"), out("A1"), TURN_COMPLETE, inp("Q2"), out("Half an"),
+                inp("hey"), INTERRUPTED)
+    # Neither what was heard nor the barge-in is repeated in the history passed along.
+    assert b.history == (("user", "Q1"), ("model", "A1"), ("user", "Q2"))
+    assert b.heard == "Half an" and b.user_text == "hey"
+
+
+def test_repeated_flags_without_new_output_are_one_episode() -> None:
+    t = Tracker(max_history=4)
+    found = feed(t, out("One"), INTERRUPTED, INTERRUPTED, out(" late"), INTERRUPTED, TURN_COMPLETE,
+                 INTERRUPTED)
+    assert [b.episode for b in found] == [1]
+
+
+def test_a_new_turn_after_an_episode_can_be_interrupted_again() -> None:
+    t = Tracker(max_history=4)
+    found = feed(t, out("One"), INTERRUPTED, TURN_COMPLETE, inp("x"), out("Two"), INTERRUPTED)
+    assert [(b.episode, b.heard) for b in found] == [(1, "One"), (2, "Two")]
+
+
+def test_phantom_after_turn_complete_and_before_any_output() -> None:
+    t = Tracker(max_history=4)
+    (first,) = feed(t, INTERRUPTED)
+    assert first.phantom and first.heard == "" and first.user_text == ""
+    (second,) = feed(t, out("Done."), TURN_COMPLETE, INTERRUPTED)
+    assert second.phantom
+    assert t.history == [("model", "Done.")]  # a phantom leaves the history alone
+
+
+def test_interruption_with_user_speech_but_nothing_heard_is_not_a_phantom() -> None:
+    t = Tracker(max_history=4)
+    (b,) = feed(t, out("Done."), TURN_COMPLETE, inp("Hey"), INTERRUPTED)
+    assert not b.phantom and b.heard == "" and b.user_text == "Hey"
+
+
+def test_late_chunks_after_the_flag_are_not_heard() -> None:
+    t = Tracker(max_history=4)
+    feed(t, out("Kept"), INTERRUPTED, out(" late"), audio(), TURN_COMPLETE)
+    assert t.history == [("model", "Kept")]
+
+
+def test_output_in_the_same_message_as_the_flag_is_dropped() -> None:
+    t = Tracker(max_history=4)
+    cut = msg(interrupted=True, output_transcription=types.Transcription(text=" dropped"))
+    (b,) = feed(t, audio(4800), out("Kept"), cut)
+    assert b.heard == "Kept"
+    assert b.received_seconds == 0.1
+
+
+def test_output_after_user_speech_following_a_flag_starts_a_new_turn() -> None:
+    # If the old turn's turnComplete never comes, the answer to the barge-in is still tracked.
+    t = Tracker(max_history=10)
+    feed(t, out("Old"), INTERRUPTED, inp("New question"), out("New answer"), TURN_COMPLETE)
+    assert t.history == [("model", "Old"), ("user", "New question"), ("model", "New answer")]
+
+
+def test_text_modality_turns_use_text_parts_and_skip_thoughts() -> None:
+    t = Tracker(max_history=4)
+    (b,) = feed(t, text("thinking...", thought=True), text("Para"), text("graph"), INTERRUPTED)
+    assert b.heard == "Paragraph"
+
+
+def test_own_realtime_text_note_is_not_taken_for_user_speech() -> None:
+    t = Tracker(max_history=10)
+    feed(t, out("Story"), INTERRUPTED, TURN_COMPLETE)
+    t.note_sent("[Note] You were  cut off.")
+    feed(t, inp("[Note]"), inp(" You were cut"), inp(" off."), inp("And the user"), out("Sure"))
+    assert t.history == [("model", "Story"), ("user", "And the user")]
+
+
+def test_echo_mismatch_gives_the_held_chunks_back_to_the_user() -> None:
+    t = Tracker(max_history=10)
+    t.note_sent("Note text")
+    feed(t, inp("Note"), inp(" book please"), out("Ok"))
+    assert t.history == [("user", "Note book please")]
+
+
+def test_messages_without_server_content_are_ignored() -> None:
+    t = Tracker(max_history=4)
+    assert t.feed(types.LiveServerMessage(), 0.0) == []
+    assert t.feed(types.LiveServerMessage(tool_call=types.LiveServerToolCall()), 0.0) == []
+
+
+# --- properties over random message sequences ------------------------------------------------
+
+_messages = st.one_of(
+    st.text(max_size=6).map(out),
+    st.text(max_size=6).map(inp),
+    st.integers(0, 9600).map(lambda n: audio(n - n % 2)),
+    st.text(max_size=6).map(text),
+    st.just(INTERRUPTED),
+    st.just(TURN_COMPLETE),
+    st.just(msg(interrupted=True, turn_complete=True)),
+    st.just(types.LiveServerMessage()),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_messages, max_size=40), st.integers(0, 6))
+def test_invariants_over_random_sequences(messages: list[types.LiveServerMessage], cap: int) -> None:
+    t = Tracker(max_history=cap)
+    episodes: list[int] = []
+    output_since = True
+    for i, m in enumerate(messages):
+        found = t.feed(m, float(i))  # never raises
+        sc = m.server_content
+        assert len(found) <= 1
+        if found:
+            assert output_since, "a second note for the same episode"
+            output_since = False
+            episodes.append(found[0].episode)
+            b = found[0]
+            assert b.generated.startswith(b.heard)
+            assert len(b.history) <= cap
+        if sc is not None and not sc.interrupted and (
+            (sc.output_transcription and sc.output_transcription.text)
+            or (sc.model_turn and any(p.text or p.inline_data for p in sc.model_turn.parts or ()))
+        ):
+            output_since = True
+        assert len(t.history) <= cap
+    assert episodes == list(range(1, len(episodes) + 1))

@@ -15,6 +15,7 @@ from google.genai import types
 from google.genai.live import AsyncSession
 
 from ._models import DEFAULT_MODEL_TABLE, Channel, channel_for_model
+from ._playback import Playback
 from ._prompt import PromptBuilder, default_prompt, tidy
 from ._records import Interruption
 from ._tracker import BargeIn, Tracker
@@ -99,6 +100,8 @@ class InterruptAwareSession(_SessionBase):
         found = kwargs.get("model")
         self.model: str | None = model or (found if isinstance(found, str) else None)
         self._tracker = Tracker(max_history=max_history)
+        self.playback = Playback(self._tracker)
+        """Report what the speaker has played: ``session.playback.played(nbytes=...)``."""
         self._records: deque[Interruption] = deque(maxlen=self.max_records)
         self._tasks: set[asyncio.Task[None]] = set()
 

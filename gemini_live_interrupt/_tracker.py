@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from google.genai import types
 
 from ._prompt import tidy
+from ._timeline import Timeline, parse_offset
 
 __all__ = ["BargeIn", "Tracker"]
 
@@ -41,22 +42,23 @@ class BargeIn:
 
 @dataclass(slots=True)
 class _Turn:
-    """One model turn as received."""
+    """One model turn as received, with what the app reported playing of it."""
 
-    transcript: list[str] = field(default_factory=list)
+    timeline: Timeline = field(default_factory=Timeline)
     text_parts: list[str] = field(default_factory=list)
-    audio_bytes: int = 0
     audio_rate: int = 24000
+    reported: float = 0.0
     interrupted: bool = False
     complete: bool = False
 
     def generated(self) -> str:
         # Audio turns are described by their output transcription, text turns by their text.
-        return "".join(self.transcript) if self.transcript else "".join(self.text_parts)
+        return self.timeline.text() or "".join(self.text_parts)
 
-    @property
-    def received_seconds(self) -> float:
-        return self.audio_bytes / (2 * self.audio_rate)
+    def heard(self, played: float) -> str:
+        if not self.timeline.has_audio:
+            return self.generated()  # a text turn: everything received was seen
+        return self.timeline.heard(played)
 
 
 def _rate_of(mime_type: str | None) -> int:
@@ -64,9 +66,23 @@ def _rate_of(mime_type: str | None) -> int:
     if mime_type:
         for param in mime_type.split(";")[1:]:
             key, _, value = param.strip().partition("=")
-            if key == "rate" and value.isdigit() and int(value) > 0:
+            if key.strip() == "rate" and value.strip().isdigit() and int(value) > 0:
                 return int(value)
     return 24000
+
+
+def _timings(transcription: types.Transcription) -> list[tuple[float, float]] | None:
+    words = getattr(transcription, "words", None)  # absent before google-genai 3.x
+    if not words:
+        return None
+    out: list[tuple[float, float]] = []
+    for w in words:
+        start = parse_offset(getattr(w, "start_offset", None))
+        end = parse_offset(getattr(w, "end_offset", None))
+        if start is None or end is None:
+            return None
+        out.append((start, end))
+    return out
 
 
 def _squash(text: str) -> str:
@@ -89,6 +105,7 @@ class Tracker:
         self._episode = 0
         self._notes: deque[str] = deque(maxlen=_MAX_PENDING_NOTES)
         self._echo: list[str] = []
+        self._reports_seen = False
 
     @property
     def history(self) -> list[tuple[str, str]]:
@@ -99,6 +116,26 @@ class Tracker:
     def in_turn(self) -> bool:
         """Whether a model turn is under way (started, not yet complete)."""
         return self._turn is not None and not self._turn.complete
+
+    @property
+    def audio_rate(self) -> int:
+        """Sample rate of the current turn's audio (24 kHz until audio says otherwise)."""
+        return self._turn.audio_rate if self._turn is not None else 24000
+
+    @property
+    def position(self) -> float:
+        """Seconds the app reported playing of the current turn."""
+        return self._turn.reported if self._turn is not None else 0.0
+
+    def played(self, seconds: float) -> None:
+        """The app played ``seconds`` more of the current turn's audio (validated by the caller).
+
+        Once any report has come, the session is taken to report its playback and the
+        real-time estimate is no longer used.
+        """
+        self._reports_seen = True
+        if self._turn is not None:
+            self._turn.reported += seconds
 
     def note_sent(self, text: str) -> None:
         """Record a note sent as realtime text: its transcription is not user speech."""
@@ -120,7 +157,7 @@ class Tracker:
                 found.append(barge_in)
         else:
             # Output in the same message as `interrupted` was cut; it is neither played nor heard.
-            self._on_output(content)
+            self._on_output(content, now)
         if content.turn_complete:
             self._on_turn_complete()
         return found
@@ -150,23 +187,19 @@ class Tracker:
         self._user_chunks.extend(held)
         return False
 
-    def _on_output(self, content: types.LiveServerContent) -> None:
-        chunks: list[str] = []
+    def _on_output(self, content: types.LiveServerContent, now: float) -> None:
         texts: list[str] = []
-        audio = 0
-        rate = 24000
+        audio: list[tuple[int, int]] = []
         if content.model_turn is not None:
             for part in content.model_turn.parts or ():
                 blob = part.inline_data
                 if blob is not None and blob.data and (blob.mime_type or "").startswith("audio/"):
-                    audio += len(blob.data)
-                    rate = _rate_of(blob.mime_type)
+                    audio.append((len(blob.data), _rate_of(blob.mime_type)))
                 elif part.text and not part.thought:
                     texts.append(part.text)
         out = content.output_transcription
-        if out is not None and out.text:
-            chunks.append(out.text)
-        if not (chunks or texts or audio):
+        spoken = out.text if out is not None and out.text else ""
+        if not (spoken or texts or audio):
             return
         turn = self._turn
         if turn is not None and turn.interrupted and not turn.complete:
@@ -176,11 +209,13 @@ class Tracker:
             turn.complete = True
         if turn is None or turn.complete:
             turn = self._start_turn()
-        turn.transcript.extend(chunks)
+        if out is not None and spoken:
+            # Before this message's audio: a transcript is tied to the audio that came with it.
+            turn.timeline.add_transcript(spoken, _timings(out))
         turn.text_parts.extend(texts)
-        if audio:
-            turn.audio_bytes += audio
+        for nbytes, rate in audio:
             turn.audio_rate = rate
+            turn.timeline.add_audio(nbytes / (2 * rate), now)
 
     def _start_turn(self) -> _Turn:
         # The user's utterance is committed when the model starts answering it.
@@ -196,20 +231,38 @@ class Tracker:
         if text:
             self._history.append(("user", text))
 
+    def _played(self, turn: _Turn, now: float) -> float:
+        played = turn.reported if self._reports_seen else turn.timeline.estimated_played(now)
+        return min(played, turn.timeline.received)
+
     def _on_interrupted(self, now: float) -> BargeIn | None:
         if not self._output_since_flag:
             return None  # a repeated flag: same episode
         self._output_since_flag = False
         self._user_spoke_since_flag = False
         self._episode += 1
-        history = tuple(self._history)
         turn = self._turn
+        target: _Turn | None = None
+        if turn is not None and not turn.interrupted:
+            if not turn.complete:
+                target = turn
+            elif turn.timeline.has_audio and (
+                self._played(turn, now) < turn.timeline.received - 1e-3
+            ):
+                # turnComplete can come while the turn's audio still plays: a real barge-in on it.
+                target = turn
         heard = generated = ""
-        received = 0.0
-        if turn is not None and not turn.complete:
-            turn.interrupted = True
-            heard = generated = turn.generated()
-            received = turn.received_seconds
+        played = received = 0.0
+        history = tuple(self._history)
+        if target is not None:
+            if target.complete and history and history[-1][0] == "model":
+                history = history[:-1]  # its full transcript went in at turnComplete
+                self._history.pop()
+            target.interrupted = True
+            received = target.timeline.received
+            played = self._played(target, now) if target.timeline.has_audio else received
+            heard = target.heard(played)
+            generated = target.generated()
             if tidy(heard):
                 self._history.append(("model", tidy(heard)))
         user_text = "".join(self._user_chunks)
@@ -219,7 +272,7 @@ class Tracker:
             user_text=user_text,
             generated=generated,
             history=history,
-            played_seconds=received,
+            played_seconds=played,
             received_seconds=received,
             phantom=not tidy(heard) and not tidy(user_text),
             at=now,

@@ -1,0 +1,54 @@
+"""What the app reports its speaker has played of the current model turn."""
+
+from __future__ import annotations
+
+import math
+
+from ._tracker import Tracker
+
+__all__ = ["Playback"]
+
+
+class Playback:
+    """Playback reports for ``session.playback``; each call adds to the current turn's position.
+
+    Report what has come out of the speaker, e.g. after writing each chunk to the device::
+
+        session.playback.played(nbytes=len(chunk))     # PCM16 mono at the turn's rate
+        session.playback.played(seconds=0.04)
+
+    A new model turn starts again from zero. Without any report in the session, playback is
+    estimated as real time from the turn's first audio chunk.
+    """
+
+    __slots__ = ("_tracker",)
+
+    def __init__(self, tracker: Tracker) -> None:
+        self._tracker = tracker
+
+    def played(self, *, nbytes: int | None = None, seconds: float | None = None) -> None:
+        """Add ``nbytes`` of PCM16 mono audio, or ``seconds``, to what has been played.
+
+        Raises:
+            TypeError: both or neither given, or a value that is not a number.
+            ValueError: a negative, infinite or NaN value.
+        """
+        if (nbytes is None) == (seconds is None):
+            raise TypeError("played() takes exactly one of nbytes= or seconds=")
+        if nbytes is not None:
+            if isinstance(nbytes, bool) or not isinstance(nbytes, int):
+                raise TypeError(f"nbytes must be an int, got {type(nbytes).__name__}: {nbytes!r}")
+            if nbytes < 0:
+                raise ValueError(f"nbytes must be >= 0, got {nbytes}")
+            self._tracker.played(nbytes / (2 * self._tracker.audio_rate))
+            return
+        if isinstance(seconds, bool) or not isinstance(seconds, (int, float)):
+            raise TypeError(f"seconds must be a number, got {type(seconds).__name__}: {seconds!r}")
+        if not math.isfinite(seconds) or seconds < 0:
+            raise ValueError(f"seconds must be finite and >= 0, got {seconds}")
+        self._tracker.played(float(seconds))
+
+    @property
+    def position(self) -> float:
+        """Seconds reported played of the current model turn."""
+        return self._tracker.position

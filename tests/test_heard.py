@@ -1,0 +1,188 @@
+"""Playback-aware "heard" in the sans-I/O core: reports, the real-time estimate, alignment."""
+
+from __future__ import annotations
+
+import pytest
+from google.genai import types
+
+from gemini_live_interrupt._playback import Playback
+from gemini_live_interrupt._timeline import SYLLABLES_PER_SECOND, parse_offset, split_words
+from gemini_live_interrupt._tracker import BargeIn, Tracker
+
+SEC = 48000  # bytes of PCM16 mono 24 kHz audio per second
+
+
+def msg(**content: object) -> types.LiveServerMessage:
+    return types.LiveServerMessage(server_content=types.LiveServerContent(**content))  # type: ignore[arg-type]
+
+
+def out(text: str, words: list[tuple[str, float, float]] | None = None) -> types.LiveServerMessage:
+    infos = None
+    if words is not None:
+        infos = [types.WordInfo(word=w, start_offset=f"{s:.3f}s", end_offset=f"{e:.3f}s")
+                 for w, s, e in words]
+    return msg(output_transcription=types.Transcription(text=text, words=infos))
+
+
+def audio(seconds: float) -> types.LiveServerMessage:
+    blob = types.Blob(data=b"\x01\x00" * round(seconds * SEC / 2), mime_type="audio/pcm;rate=24000")
+    return msg(model_turn=types.Content(role="model", parts=[types.Part(inline_data=blob)]))
+
+
+def inp(text: str) -> types.LiveServerMessage:
+    return msg(input_transcription=types.Transcription(text=text))
+
+
+INTERRUPTED = msg(interrupted=True)
+TURN_COMPLETE = msg(turn_complete=True)
+WORD = 1 / SYLLABLES_PER_SECOND  # a one-syllable word, paced
+
+
+def run(tracker: Tracker, *steps: tuple[float, types.LiveServerMessage]) -> list[BargeIn]:
+    found: list[BargeIn] = []
+    for t, m in steps:
+        found += tracker.feed(m, t)
+    return found
+
+
+def story(n: int) -> list[tuple[float, types.LiveServerMessage]]:
+    """n one-syllable words, each with its audio, all arriving at t=0 (faster than real time)."""
+    steps: list[tuple[float, types.LiveServerMessage]] = []
+    for i in range(n):
+        steps += [(0.0, out(("" if i == 0 else " ") + f"w{i}")), (0.0, audio(WORD))]
+    return steps
+
+
+def test_split_words_joins_back_verbatim() -> None:
+    for text in [" Hello, world!", "今天天气很好", " mixed 中文 text ", "", "  "]:
+        assert "".join(split_words(text)) == text
+    assert split_words("今天") == ["今", "天"]
+
+
+def test_parse_offset() -> None:
+    assert parse_offset("1.250s") == 1.25
+    assert parse_offset("3s") == 3.0
+    assert parse_offset(0.5) == 0.5
+    assert parse_offset("bogus") is None and parse_offset(None) is None
+
+
+def test_estimate_counts_real_time_since_the_first_chunk() -> None:
+    t = Tracker(max_history=4)
+    (b,) = run(t, *story(10), (3.4 * WORD, INTERRUPTED))
+    assert b.heard == "w0 w1 w2"  # 3.4 words' time: less than half of the fourth played
+    assert b.generated == " ".join(f"w{i}" for i in range(10))
+    assert b.played_seconds == pytest.approx(3.4 * WORD)
+    assert b.received_seconds == pytest.approx(10 * WORD, abs=1e-3)
+    assert t.history == [("model", "w0 w1 w2")]
+
+
+def test_estimate_never_exceeds_the_audio_received() -> None:
+    t = Tracker(max_history=4)
+    (b,) = run(t, (0.0, out("Cat dog pig cow")), (0.0, audio(2 * WORD)), (60.0, INTERRUPTED))
+    assert b.heard == "Cat dog"
+    assert b.played_seconds == pytest.approx(2 * WORD, abs=1e-3)
+
+
+def test_estimate_waits_for_audio_that_arrives_late() -> None:
+    # Audio trickling in slower than real time: the player runs dry and waits.
+    t = Tracker(max_history=4)
+    (b,) = run(t, (0.0, out("a")), (0.0, audio(WORD)), (5.0, out(" b")), (5.0, audio(WORD)),
+               (5.0 + 0.4 * WORD, INTERRUPTED))
+    assert b.heard == "a"
+
+
+def test_reports_replace_the_estimate() -> None:
+    t = Tracker(max_history=4)
+    p = Playback(t)
+    run(t, *story(10))
+    p.played(seconds=WORD)
+    p.played(nbytes=round(WORD * SEC))
+    assert p.position == pytest.approx(2 * WORD, abs=1e-4)
+    (b,) = run(t, (100.0, INTERRUPTED))  # the estimate would say everything
+    assert b.heard == "w0 w1"
+
+
+def test_reports_are_capped_by_the_audio_received() -> None:
+    t = Tracker(max_history=4)
+    run(t, *story(3))
+    Playback(t).played(seconds=999.0)
+    (b,) = run(t, (0.0, INTERRUPTED))
+    assert b.heard == "w0 w1 w2" and b.played_seconds == pytest.approx(3 * WORD, abs=1e-3)
+
+
+def test_a_new_turn_starts_from_zero() -> None:
+    t = Tracker(max_history=4)
+    p = Playback(t)
+    run(t, *story(2), (1.0, TURN_COMPLETE))
+    p.played(seconds=2 * WORD)
+    run(t, (2.0, inp("next")), (2.0, out("New")), (2.0, audio(1.0)))
+    assert p.position == 0.0
+
+
+def test_word_timestamps_give_an_exact_cut() -> None:
+    t = Tracker(max_history=4)
+    p = Playback(t)
+    words = [("Slow", 0.0, 1.0), ("and", 1.0, 1.2), ("steady", 1.2, 2.0)]
+    run(t, (0.0, out("Slow and steady", words)), (0.0, audio(3.0)))
+    p.played(seconds=1.3)  # past "and" (ends 1.2), not half of "steady" (midpoint 1.6)
+    (b,) = run(t, (0.0, INTERRUPTED))
+    assert b.heard == "Slow and"
+
+
+def test_transcript_running_ahead_is_paced_not_cut_at_the_chunk_edge() -> None:
+    # The whole transcript arrives before any audio, in one chunk.
+    t = Tracker(max_history=4)
+    text = " ".join(f"w{i}" for i in range(8))
+    run(t, (0.0, out(text)), (0.0, audio(8 * WORD)))
+    Playback(t).played(seconds=2 * WORD)
+    (b,) = run(t, (0.0, INTERRUPTED))
+    assert b.heard == "w0 w1"
+
+
+def test_transcript_lagging_its_audio_is_shifted_back() -> None:
+    # Each word's transcript arrives one word of audio late.
+    t = Tracker(max_history=4)
+    steps: list[tuple[float, types.LiveServerMessage]] = [(0.0, audio(WORD))]
+    for i in range(8):
+        steps += [(0.0, out(("" if i == 0 else " ") + f"w{i}")), (0.0, audio(WORD))]
+    run(t, *steps)
+    Playback(t).played(seconds=3 * WORD)
+    (b,) = run(t, (0.0, INTERRUPTED))
+    assert b.heard == "w0 w1 w2"
+
+
+def test_text_only_turns_are_heard_in_full() -> None:
+    t = Tracker(max_history=4)
+    part = msg(model_turn=types.Content(role="model", parts=[types.Part(text="All of it.")]))
+    (b,) = run(t, (0.0, part), (0.0, INTERRUPTED))
+    assert b.heard == "All of it." and b.played_seconds == 0.0
+
+
+def test_interrupted_after_turn_complete_while_playing_is_a_real_barge_in() -> None:
+    t = Tracker(max_history=4)
+    (b,) = run(t, (0.0, inp("Story?")), *story(6), (0.0, TURN_COMPLETE),
+               (2.4 * WORD, INTERRUPTED))
+    assert not b.phantom
+    assert b.heard == "w0 w1"
+    assert b.history == (("user", "Story?"),)
+    assert t.history == [("user", "Story?"), ("model", "w0 w1")]  # heard replaced the full text
+
+
+def test_interrupted_after_playout_ended_is_a_phantom() -> None:
+    t = Tracker(max_history=4)
+    (b,) = run(t, *story(3), (0.0, TURN_COMPLETE), (10.0, INTERRUPTED))
+    assert b.phantom
+    assert t.history == [("model", "w0 w1 w2")]
+
+
+@pytest.mark.parametrize(("kwargs", "exc"), [
+    ({}, TypeError), ({"nbytes": 1, "seconds": 1.0}, TypeError), ({"nbytes": 1.5}, TypeError),
+    ({"nbytes": "2"}, TypeError), ({"seconds": "0.1"}, TypeError), ({"nbytes": True}, TypeError),
+    ({"nbytes": -2}, ValueError), ({"seconds": -0.1}, ValueError),
+    ({"seconds": float("nan")}, ValueError), ({"seconds": float("inf")}, ValueError),
+])
+def test_bad_reports_raise(kwargs: dict[str, object], exc: type[Exception]) -> None:
+    p = Playback(Tracker(max_history=1))
+    with pytest.raises(exc):
+        p.played(**kwargs)  # type: ignore[arg-type]
+    assert p.position == 0.0

@@ -11,7 +11,7 @@ def test_has_the_original_sections() -> None:
                        [("user", "Tell me a story"), ("model", "Sure.")])
     assert "Recent conversation" in p
     assert "user: <<<Tell me a story>>>" in p and "model: <<<Sure.>>>" in p
-    assert "What you were saying, as far as the user heard it: <<<Once upon a time there was>>>" in p
+    assert "as far as the user heard it: <<<Once upon a time there was>>>" in p
     assert "cut off right after" in p
     assert "What the user said over you: <<<Wait, what about dragons?>>>" in p
     assert "answer that directly" in p           # a new question

@@ -6,7 +6,7 @@ import asyncio
 import logging
 import time
 from collections import deque
-from collections.abc import AsyncIterator, Coroutine
+from collections.abc import AsyncIterator, Callable, Coroutine
 from contextlib import AbstractAsyncContextManager
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, ClassVar, Self
@@ -79,6 +79,9 @@ class InterruptAwareSession(_SessionBase):
     model_table: ClassVar[tuple[tuple[str, Channel], ...]] = DEFAULT_MODEL_TABLE
     #: How many interruption records ``interruptions`` keeps.
     max_records: ClassVar[int] = 100
+    #: The clock for the real-time playback estimate, in seconds. Simulations that play audio
+    #: faster than real time replace it (``staticmethod(lambda: time.monotonic() * speed)``).
+    clock: Callable[[], float] = staticmethod(time.monotonic)
 
     def __init__(
         self,
@@ -188,7 +191,7 @@ class InterruptAwareSession(_SessionBase):
 
     def _observe(self, message: types.LiveServerMessage) -> None:
         try:
-            barge_ins = self._tracker.feed(message, time.monotonic())
+            barge_ins = self._tracker.feed(message, self.clock())
         except Exception:
             # Never let our bookkeeping break the app's receive loop.
             logger.exception("gemini_live_interrupt: could not track a server message")

@@ -1,0 +1,178 @@
+"""Playback-aware "heard" end to end: the real SDK, the offline server, a simulated speaker."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Any
+
+import pytest
+
+from gemini_live_interrupt import InterruptAwareSession, Interruption, connect
+from gemini_live_interrupt.testing import FakeLiveServer, ModelTurn, Quirks, SimulatedSpeaker
+from gemini_live_interrupt.testing._truth import heard_words
+
+from .conftest import AUDIO, M25, STORY
+
+SCALE = 8.0  # the whole test runs 8x faster than real time: speaker, server and session clock
+GENERATION = 3.0  # the model sends audio 3x faster than it plays, as the real service does
+
+
+class Scaled(InterruptAwareSession):
+    clock = staticmethod(lambda: time.monotonic() * SCALE)
+
+
+def n_words(text: str) -> int:
+    return len(text.split())
+
+
+async def settled(session: InterruptAwareSession) -> Interruption:
+    for _ in range(300):
+        if session.interruptions:
+            return session.interruptions[-1]
+        await asyncio.sleep(0.01)
+    raise AssertionError("no interruption record")
+
+
+async def play_and_barge_in(session: Any, speaker: SimulatedSpeaker, *, at: float) -> None:
+    """Ask for the story, play it, and talk over it once ``at`` seconds have been heard."""
+
+    async def barge() -> None:
+        while speaker.played < at:
+            await asyncio.sleep(0.002)
+        await session.send_realtime_input(text="Hold on, a question.")
+
+    await session.send_realtime_input(text="Tell me a story.")
+    barger = asyncio.create_task(barge())
+    try:
+        async for message in session.receive():
+            content = message.server_content
+            if content and content.interrupted:
+                speaker.clear()
+            elif content and content.model_turn:
+                for part in content.model_turn.parts or ():
+                    if part.inline_data and part.inline_data.data:
+                        speaker.write(part.inline_data.data)
+    finally:
+        barger.cancel()
+
+
+def story_turn(server: FakeLiveServer) -> ModelTurn:
+    (turn,) = [t for t in server.turns if t.interrupted]
+    return turn
+
+
+@pytest.mark.parametrize("jitter", [0.0, 0.01])
+async def test_reported_playback_gives_heard_within_a_word(jitter: float) -> None:
+    async with FakeLiveServer(replies=[STORY, "OK."], speed=SCALE * GENERATION) as server:
+        async with connect(server.client(), model=M25, config=AUDIO, max_history=6) as session:
+            async with SimulatedSpeaker(session.playback, speed=SCALE, jitter=jitter,
+                                        seed=1) as speaker:
+                await play_and_barge_in(session, speaker, at=2.0)
+                record = await settled(session)
+                truth = heard_words(story_turn(server).words, speaker.played)
+    assert abs(n_words(record.heard) - n_words(truth)) <= 1, (record.heard, truth)
+    assert record.received_seconds > record.played_seconds + 1.0  # far more was sent than heard
+    assert n_words(record.generated) > n_words(record.heard) + 2
+    assert ("model", record.heard) in session.history  # the history holds what was heard
+
+
+async def test_estimate_without_reports_stays_within_two_words() -> None:
+    async with FakeLiveServer(replies=[STORY, "OK."], speed=SCALE * GENERATION) as server:
+        async with Scaled(server.client().aio.live.connect(model=M25, config=AUDIO)) as session:
+            async with SimulatedSpeaker(None, speed=SCALE) as speaker:  # reports nothing
+                await play_and_barge_in(session, speaker, at=2.0)
+                record = await settled(session)
+                truth = heard_words(story_turn(server).words, speaker.played)
+    assert session.playback.position == 0.0
+    assert abs(n_words(record.heard) - n_words(truth)) <= 2, (record.heard, truth)
+    assert record.played_seconds <= record.received_seconds
+
+
+async def test_seconds_reports_and_word_timestamps_cut_exactly() -> None:
+    config = {**AUDIO, "output_audio_transcription": {"word_timestamp": True}}
+    quirks = Quirks(word_timestamps=True)
+    async with FakeLiveServer(replies=[STORY, "OK."], speed=SCALE * GENERATION,
+                              quirks=quirks) as server:
+        async with connect(server.client(), model=M25, config=config) as session:
+            await session.send_realtime_input(text="Tell me a story.")
+            received = 0.0
+            async for message in session.receive():
+                content = message.server_content
+                if content and content.model_turn and received < 3.0:
+                    for part in content.model_turn.parts or ():
+                        if part.inline_data and part.inline_data.data:
+                            received += len(part.inline_data.data) / 48000
+                    if received >= 3.0:
+                        session.playback.played(seconds=1.7)
+                        await session.send_realtime_input(text="Stop.")
+            record = await settled(session)
+    assert session.playback.position == pytest.approx(1.7)
+    assert record.played_seconds == pytest.approx(1.7)
+    assert record.heard == heard_words(story_turn(server).words, 1.7).strip()
+
+
+async def test_heard_never_exceeds_what_was_received() -> None:
+    async with FakeLiveServer(replies=[STORY, "OK."], speed=SCALE * GENERATION) as server:
+        async with connect(server.client(), model=M25, config=AUDIO) as session:
+            await session.send_realtime_input(text="Tell me a story.")
+            barged = False
+            async for message in session.receive():
+                content = message.server_content
+                if not barged and content and content.output_transcription:
+                    session.playback.played(seconds=3600.0)  # a wildly wrong report
+                    barged = True
+                    await session.send_realtime_input(text="Stop.")
+            record = await settled(session)
+    assert record.played_seconds <= record.received_seconds
+    assert record.generated.startswith(record.heard)
+
+
+async def test_text_only_turns_are_heard_in_full() -> None:
+    async with FakeLiveServer(replies=[STORY, "OK."], speed=SCALE * GENERATION) as server:
+        async with connect(server.client(), model=M25,
+                           config={"response_modalities": ["TEXT"]}) as session:
+            await session.send_realtime_input(text="Tell me a story.")
+            text = ""
+            async for message in session.receive():
+                content = message.server_content
+                if content and content.interrupted:
+                    break
+                if content and content.model_turn:
+                    text += "".join(p.text or "" for p in content.model_turn.parts or ())
+                    if len(text.split()) >= 8 and "Stop" not in text:
+                        await session.send_realtime_input(text="Stop.")
+            record = await settled(session)
+    assert record.heard and record.heard == record.generated
+    assert text.strip().startswith(record.heard)
+
+
+async def test_interrupted_after_turn_complete_while_playing() -> None:
+    quirks = Quirks(hold_turn_complete=True)
+    async with FakeLiveServer(replies=["A short answer of a few words.", "OK."],
+                              speed=SCALE * GENERATION, quirks=quirks) as server:
+        async with connect(server.client(), model=M25, config=AUDIO) as session:
+            async with SimulatedSpeaker(session.playback, speed=SCALE) as speaker:
+                await session.send_realtime_input(text="Answer.")
+                kinds: list[str] = []
+                async for message in session.receive():
+                    content = message.server_content
+                    if content and content.model_turn:
+                        for part in content.model_turn.parts or ():
+                            if part.inline_data and part.inline_data.data:
+                                speaker.write(part.inline_data.data)
+                    if content and content.turn_complete:
+                        kinds.append("turn_complete")
+                # turnComplete came while the audio still played; now the user cuts in.
+                while speaker.played < 0.6:
+                    await asyncio.sleep(0.002)
+                await session.send_realtime_input(text="Wait.")
+                async for message in session.receive():
+                    if message.server_content and message.server_content.interrupted:
+                        speaker.clear()
+                        break
+                record = await settled(session)
+    assert not record.injected or record.reason is None
+    assert record.reason != "phantom"
+    assert 0 < n_words(record.heard) < n_words("A short answer of a few words.")
+

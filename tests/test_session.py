@@ -1,0 +1,282 @@
+"""The interrupt-aware session through the real SDK against the offline server."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+import pytest
+from google.genai import errors, types
+
+from gemini_live_interrupt import (
+    InterruptAwareSession,
+    Interruption,
+    connect,
+    enable_interrupt_resume,
+)
+from gemini_live_interrupt.testing import FakeLiveServer
+
+from .conftest import AUDIO, M25, M31, STORY
+
+SPEED = 25.0
+
+
+def words_in(messages: list[types.LiveServerMessage]) -> str:
+    return "".join(
+        m.server_content.output_transcription.text
+        for m in messages
+        if m.server_content and m.server_content.output_transcription
+        and m.server_content.output_transcription.text
+    )
+
+
+async def barge_in_turn(session: Any, *, after_words: int = 6,
+                        barge: str = "Wait, what about dragons?") -> list[types.LiveServerMessage]:
+    """Ask for a story, talk over it (realtime text) once some words came; return the turn."""
+    await session.send_realtime_input(text="Tell me a story.")
+    seen: list[types.LiveServerMessage] = []
+    barged = False
+    async for message in session.receive():
+        seen.append(message)
+        if not barged and len(words_in(seen).split()) >= after_words:
+            barged = True
+            await session.send_realtime_input(text=barge)
+    assert barged
+    return seen
+
+
+def notes(server: FakeLiveServer) -> list[str]:
+    """Texts the client sent as clientContent turns."""
+    out = []
+    for m in server.received:
+        if m.kind == "client_content":
+            for turn in m.data.get("turns", []):
+                out += [p.get("text", "") for p in turn.get("parts", [])]
+    return out
+
+
+def realtime_texts(server: FakeLiveServer) -> list[str]:
+    return [m.data["text"] for m in server.received
+            if m.kind == "realtime_input" and "text" in m.data]
+
+
+async def settled(session: InterruptAwareSession, n: int = 1) -> list[Interruption]:
+    for _ in range(200):
+        if len(session.interruptions) >= n:
+            return session.interruptions
+        await asyncio.sleep(0.01)
+    raise AssertionError(f"no {n} settled interruption records: {session.interruptions}")
+
+
+async def test_wrapped_connect_sends_one_note_with_heard_and_history() -> None:
+    async with FakeLiveServer(replies=["Hi there.", STORY, "Dragons, then."], speed=SPEED) as server:
+        async with connect(server.client(), model=M25, config=AUDIO) as session:
+            assert session.session_id == session.raw.session_id
+            await session.send_realtime_input(text="Hello.")
+            first = [m async for m in session.receive()]
+            assert first[-1].server_content and first[-1].server_content.turn_complete
+            seen = await barge_in_turn(session)
+            # The app saw the flag itself; receive() ended with the cut turn's turnComplete.
+            assert any(m.server_content and m.server_content.interrupted for m in seen)
+            assert seen[-1].server_content and seen[-1].server_content.turn_complete
+            (record,) = await settled(session)
+            await server.wait_for(lambda: len(notes(server)) == 1)
+    assert record.injected and record.channel == "client_content" and record.reason is None
+    (note,) = notes(server)
+    assert note == record.prompt
+    assert record.heard and STORY.startswith(record.heard.rstrip(".,"))
+    assert f"<<<{record.heard}>>>" in note
+    assert record.generated.startswith(record.heard)
+    # History before the interrupted exchange: the first exchange and the story request.
+    assert record.history == (("user", "Hello."), ("model", "Hi there."),
+                              ("user", "Tell me a story."))
+    assert "user: <<<Hello.>>>" in note
+    # The note is in the model's context, as the server keeps it.
+    assert any(role == "user" and text == note for role, text in server.context)
+
+
+async def test_user_speech_over_the_model_goes_to_history_and_notes() -> None:
+    async with FakeLiveServer(replies=[STORY, "Dragons, then.", "OK."], speed=SPEED) as server:
+        async with connect(server.client(), model=M25, config=AUDIO, max_history=10) as session:
+            await barge_in_turn(session, barge="What about dragons?")
+            (record,) = await settled(session)
+            async for _ in session.receive():  # the next reply
+                pass
+            history = session.history
+    assert ("user", "Tell me a story.") in history
+    assert ("model", record.heard) in history
+    # The barge-in is one user entry, never taken for the request that started the turn.
+    assert ("user", "What about dragons?") in history
+    assert record.user_text in ("", "What about dragons?")
+    assert "Tell me a story." not in record.user_text
+
+
+async def test_gemini_3_1_gets_the_note_as_realtime_text_and_survives() -> None:
+    async with FakeLiveServer(replies=[STORY, "Fine.", "Sure."], speed=SPEED) as server:
+        async with connect(server.client(), model=M31, config=AUDIO, max_history=10) as session:
+            await barge_in_turn(session)
+            (record,) = await settled(session)
+            assert record.channel == "realtime_text" and record.injected
+            async for _ in session.receive():
+                pass
+            # Still open: another exchange works.
+            await session.send_realtime_input(text="Thanks.")
+            async for _ in session.receive():
+                pass
+            history = session.history
+    assert notes(server) == []  # no clientContent: 3.1 closes the session (1007) on it
+    assert record.prompt in realtime_texts(server)
+    # The service transcribes realtime text; our own note is not taken for user speech.
+    assert all(record.prompt not in text for _, text in history)
+
+
+async def test_shim_makes_unchanged_code_interrupt_aware() -> None:
+    enable_interrupt_resume(max_history=2)
+    async with FakeLiveServer(replies=[STORY, "OK."], speed=SPEED) as server:
+        client = server.client()
+        async with client.aio.live.connect(model=M25, config=AUDIO) as session:
+            assert isinstance(session, InterruptAwareSession)
+            await barge_in_turn(session)
+            (record,) = await settled(session)
+            await server.wait_for(lambda: len(notes(server)) == 1)
+    assert record.injected and len(record.history) <= 2
+
+
+async def test_subclass_prompt_and_hook() -> None:
+    seen: list[Interruption] = []
+
+    class Mine(InterruptAwareSession):
+        def build_prompt(self, heard: str, user_text: str,
+                         history: list[tuple[str, str]]) -> str | None:
+            return f"CUT AFTER: {heard}"
+
+        async def on_interruption(self, record: Interruption) -> None:
+            seen.append(record)
+
+    async with FakeLiveServer(replies=[STORY, "OK."], speed=SPEED) as server:
+        async with Mine(server.client().aio.live.connect(model=M25, config=AUDIO)) as session:
+            assert session.model == M25
+            await barge_in_turn(session)
+            await settled(session)
+            await server.wait_for(lambda: len(notes(server)) == 1)
+            for _ in range(100):
+                if seen:
+                    break
+                await asyncio.sleep(0.01)
+    assert notes(server) == [f"CUT AFTER: {seen[0].heard}"]
+    assert seen == session.interruptions
+
+
+async def test_a_raising_builder_is_logged_and_the_default_is_used(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    def broken(heard: str, user_text: str, history: list[tuple[str, str]]) -> str:
+        raise RuntimeError("boom")
+
+    async with FakeLiveServer(replies=[STORY, "OK.", "Still here."], speed=SPEED) as server:
+        async with connect(server.client(), model=M25, config=AUDIO,
+                           prompt_builder=broken) as session:
+            await barge_in_turn(session)
+            (record,) = await settled(session)
+            async for _ in session.receive():
+                pass
+            await session.send_realtime_input(text="Are you there?")
+            last = [m async for m in session.receive()]
+    assert record.injected and record.prompt and "Interruption note" in record.prompt
+    assert "Still here." in words_in(last)
+    errors_logged = [r for r in caplog.records
+                     if r.name == "gemini_live_interrupt" and r.levelno == logging.ERROR]
+    assert errors_logged and errors_logged[0].exc_info is not None
+
+
+async def test_a_builder_returning_none_sends_nothing() -> None:
+    async with FakeLiveServer(replies=[STORY, "OK."], speed=SPEED) as server:
+        async with connect(server.client(), model=M25, config=AUDIO,
+                           prompt_builder=lambda h, u, hist: None) as session:
+            await barge_in_turn(session)
+            (record,) = await settled(session)
+    assert not record.injected and record.reason == "builder returned None"
+    assert notes(server) == []
+
+
+async def test_a_phantom_interrupt_sends_nothing() -> None:
+    async with FakeLiveServer(replies=["Short answer."], speed=SPEED) as server:
+        async with connect(server.client(), model=M25, config={"response_modalities": ["TEXT"]}
+                           ) as session:
+            await session.send_realtime_input(text="Hi")
+            async for _ in session.receive():
+                pass
+            await server.phantom_interrupt()
+            await server.phantom_interrupt()  # a repeated flag is the same episode
+            await session.send_realtime_input(text="Again")
+            async for _ in session.receive():
+                pass
+            (record,) = await settled(session)
+    assert record.reason == "phantom" and not record.injected
+    assert notes(server) == []
+
+
+async def test_a_failed_send_is_logged_and_recorded_not_raised(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    class CutsTheLine(InterruptAwareSession):
+        def build_prompt(self, heard: str, user_text: str,
+                         history: list[tuple[str, str]]) -> str | None:
+            self.raw._ws.transport.abort()  # the network dies just before the note leaves
+            return "note"
+
+    async with FakeLiveServer(replies=[STORY], speed=SPEED) as server:
+        async with CutsTheLine(server.client().aio.live.connect(model=M25, config=AUDIO)) as s:
+            with pytest.raises(errors.APIError):  # the app sees the SDK's own error, as before
+                await barge_in_turn(s)
+            (record,) = await settled(s)
+    assert not record.injected and record.reason and record.reason.startswith("send failed")
+    assert any("could not send" in r.getMessage() for r in caplog.records)
+
+
+async def test_a_dropped_connection_reaches_the_app_as_the_sdk_error() -> None:
+    async with FakeLiveServer(replies=[STORY], speed=SPEED) as server:
+        async with connect(server.client(), model=M25, config=AUDIO) as session:
+            await session.send_realtime_input(text="Tell me a story.")
+            with pytest.raises(errors.APIError) as info:
+                async for message in session.receive():
+                    if words_in([message]):
+                        await server.drop(code=1011, reason="Internal error encountered.")
+    assert info.value.code == 1011
+
+
+async def test_receive_yields_exactly_what_the_sdk_yields() -> None:
+    async def kinds(wrap: bool) -> list[tuple[bool, bool, bool]]:
+        async with FakeLiveServer(replies=["One two three four five."], speed=SPEED) as server:
+            cm = server.client().aio.live.connect(model=M25, config=AUDIO)
+            async with (InterruptAwareSession(cm) if wrap else cm) as session:
+                await session.send_realtime_input(text="Count.")
+                return [
+                    (bool(m.server_content and m.server_content.output_transcription),
+                     bool(m.server_content and m.server_content.model_turn),
+                     bool(m.server_content and m.server_content.turn_complete))
+                    async for m in session.receive()
+                ]
+
+    bare, wrapped = await kinds(False), await kinds(True)
+    assert wrapped == bare and wrapped[-1][2]
+
+
+async def test_tool_calls_pass_through() -> None:
+    from gemini_live_interrupt.testing import ToolCall
+
+    config = {**AUDIO, "tools": [{"function_declarations": [{"name": "get_time"}]}]}
+    async with FakeLiveServer(replies=[ToolCall("get_time", {}), "It is noon."],
+                              speed=SPEED) as server:
+        async with connect(server.client(), model=M25, config=config) as session:
+            await session.send_realtime_input(text="What time is it?")
+            call = None
+            async for m in session.receive():
+                if m.tool_call:
+                    call = m.tool_call.function_calls[0]  # type: ignore[index]
+                    await session.send_tool_response(function_responses=types.FunctionResponse(
+                        id=call.id, name=call.name, response={"time": "12:00"}))
+            rest = [m async for m in session.receive()] if not words_in([]) else []
+    assert call is not None
+    assert "noon" in words_in(rest) or any(m.kind == "tool_response" for m in server.received)

@@ -83,8 +83,7 @@ async def run(s: Scenario, *, reports: bool, scale: float) -> tuple[Interruption
             async with speaker:
 
                 async def barge() -> None:
-                    while speaker.played < s.at:
-                        await asyncio.sleep(0.001)
+                    await speaker.wait_until_played(s.at)
                     await session.send_realtime_input(text="Hold on.")
 
                 await session.send_realtime_input(text="Go on.")

@@ -38,8 +38,7 @@ async def play_and_barge_in(session: Any, speaker: SimulatedSpeaker, *, at: floa
     """Ask for the story, play it, and talk over it once ``at`` seconds have been heard."""
 
     async def barge() -> None:
-        while speaker.played < at:
-            await asyncio.sleep(0.002)
+        await speaker.wait_until_played(at)
         await session.send_realtime_input(text="Hold on, a question.")
 
     await session.send_realtime_input(text="Tell me a story.")
@@ -164,8 +163,7 @@ async def test_interrupted_after_turn_complete_while_playing() -> None:
                     if content and content.turn_complete:
                         kinds.append("turn_complete")
                 # turnComplete came while the audio still played; now the user cuts in.
-                while speaker.played < 0.6:
-                    await asyncio.sleep(0.002)
+                await speaker.wait_until_played(0.6)
                 await session.send_realtime_input(text="Wait.")
                 async for message in session.receive():
                     if message.server_content and message.server_content.interrupted:

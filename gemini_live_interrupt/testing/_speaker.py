@@ -105,6 +105,12 @@ class SimulatedSpeaker:
         i = bisect.bisect_right(self._writes_t, now - self._latency)
         return self._writes_s[i - 1] if i else 0.0
 
+    async def wait_until_played(self, seconds: float) -> None:
+        """Return once ``played`` (this turn) reaches ``seconds``."""
+        # `played` advances with the clock (device latency), not on an event: poll finely.
+        while self.played < seconds:  # noqa: ASYNC110
+            await asyncio.sleep(0.001)
+
     def clear(self) -> float:
         """Stop at once and drop the queue (on ``interrupted``); return ``played``."""
         self._queue.clear()

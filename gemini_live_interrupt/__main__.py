@@ -1,0 +1,135 @@
+"""``python -m gemini_live_interrupt demo``: a barge-in against the embedded offline server."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import sys
+import time
+from typing import Any
+
+DEMO_MODEL = "gemini-2.5-flash-native-audio-preview-12-2025"
+STORY = (
+    "Once upon a time a small robot lived in a lighthouse by the sea. Every night it counted "
+    "the ships that passed, one by one, and wrote their names in a blue notebook. One stormy "
+    "night a ship with no name sailed straight toward the rocks, and the robot had to decide "
+    "whether to leave the lighthouse for the very first time."
+)
+QUESTION = "Wait, does the robot have a name?"
+
+
+def _reply_to_note(context: list[tuple[str, str]]) -> str:
+    # The scripted model answers from what it was told: it finds the note in its context.
+    note = next((text for role, text in reversed(context)
+                 if role == "user" and "Interruption note" in text), "")
+    after = ""
+    marker = "You were cut off right after: <<<"
+    if marker in note:
+        after = note.split(marker, 1)[1].split(">>>", 1)[0].lstrip("…")
+    if "name" in note:
+        return (f"Yes, it is called Pip. Now, where was I: {after.rstrip('.,')}"
+                "... and the story goes on from exactly there.")
+    return "Sorry, go on."
+
+
+class _Printer:
+    def __init__(self, *, color: bool, as_json: bool) -> None:
+        self.color, self.as_json = color, as_json
+        self.t0 = time.monotonic()
+
+    def event(self, kind: str, text: str, **extra: Any) -> None:
+        t = time.monotonic() - self.t0
+        if self.as_json:
+            print(json.dumps({"t": round(t, 3), "event": kind, "text": text, **extra}), flush=True)
+            return
+        colors = {"model": "36", "user": "33", "note": "35", "heard": "32", "summary": "1"}
+        label = f"{kind:>9}"
+        if self.color and kind in colors:
+            label = f"\033[{colors[kind]}m{label}\033[0m"
+        print(f"{t:6.2f}s {label}  {text}", flush=True)
+
+
+async def demo(speed: float, printer: _Printer) -> int:
+    try:
+        from gemini_live_interrupt import InterruptAwareSession, connect
+        from gemini_live_interrupt.testing import FakeLiveServer, SimulatedSpeaker
+    except ImportError as exc:  # trustme missing: the testing extra is not installed
+        print(f"The demo needs the testing extra: pip install -e \".[testing]\" ({exc})",
+              file=sys.stderr)
+        return 2
+
+    class Session(InterruptAwareSession):
+        # The demo plays `speed` times faster than real time; the playback clock follows.
+        clock = staticmethod(lambda: time.monotonic() * speed)
+
+    config = {"response_modalities": ["AUDIO"], "output_audio_transcription": {},
+              "input_audio_transcription": {}}
+    server = FakeLiveServer(replies=[STORY, _reply_to_note], speed=speed * 3)
+    async with server:
+        printer.event("server", f"offline Live server on {server.url} (no API key needed)")
+        session: InterruptAwareSession
+        async with connect(server.client(), model=DEMO_MODEL, config=config) as session, \
+                SimulatedSpeaker(session.playback, speed=speed) as speaker:
+            printer.event("user", "Tell me a story about a robot.")
+            await session.send_realtime_input(text="Tell me a story about a robot.")
+
+            async def barge_in() -> None:
+                await speaker.wait_until_played(6.0)
+                printer.event("user", f"{QUESTION}   (talking over the model)")
+                await session.send_realtime_input(text=QUESTION)
+
+            barger = asyncio.create_task(barge_in())
+            async for message in session.receive():
+                content = message.server_content
+                if content and content.interrupted:
+                    played = speaker.clear()
+                    printer.event("service", f"interrupted (speaker had played {played:.1f} s)")
+                elif content and content.model_turn:
+                    for part in content.model_turn.parts or ():
+                        if part.inline_data and part.inline_data.data:
+                            speaker.write(part.inline_data.data)
+            barger.cancel()
+            for _ in range(200):
+                if session.interruptions:
+                    break
+                await asyncio.sleep(0.01)
+            record = session.interruptions[-1]
+            printer.event("model", f"generated: {record.generated}")
+            printer.event("heard", f"heard:     {record.heard}")
+            printer.event("note", f"sent by {record.channel}: "
+                          + (record.prompt or "").splitlines()[0][:80] + " ...",
+                          prompt=record.prompt)
+            speaker.new_turn()
+            reply = ""
+            async for message in session.receive():
+                content = message.server_content
+                if content and content.output_transcription and content.output_transcription.text:
+                    reply += content.output_transcription.text
+            printer.event("model", f"resumed: {reply.strip()}")
+            unheard = len(record.generated.split()) - len(record.heard.split())
+            printer.event("summary", f"The user heard {len(record.heard.split())} of "
+                          f"{len(record.generated.split())} generated words; the model was told "
+                          f"exactly that ({unheard} unheard words were not assumed heard).")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of ``python -m gemini_live_interrupt`` and ``gemini-live-interrupt``."""
+    ap = argparse.ArgumentParser(prog="gemini-live-interrupt")
+    sub = ap.add_subparsers(dest="command", required=True)
+    d = sub.add_parser("demo", help="a scripted barge-in against the offline server")
+    d.add_argument("--speed", type=float, default=4.0, help="times faster than real time")
+    d.add_argument("--json", action="store_true", help="machine-readable events")
+    d.add_argument("--no-color", action="store_true", help="plain output")
+    args = ap.parse_args(argv)
+    if args.speed <= 0:
+        ap.error("--speed must be > 0")
+    color = not args.no_color and sys.stdout.isatty() and "NO_COLOR" not in os.environ
+    printer = _Printer(color=color, as_json=args.json)
+    return asyncio.run(demo(args.speed, printer))
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

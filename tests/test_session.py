@@ -70,7 +70,8 @@ async def settled(session: InterruptAwareSession, n: int = 1) -> list[Interrupti
 
 
 async def test_wrapped_connect_sends_one_note_with_heard_and_history() -> None:
-    async with FakeLiveServer(replies=["Hi there.", STORY, "Dragons, then."], speed=SPEED) as server:
+    replies = ["Hi there.", STORY, "Dragons, then."]
+    async with FakeLiveServer(replies=replies, speed=SPEED) as server:
         async with connect(server.client(), model=M25, config=AUDIO) as session:
             assert session.session_id == session.raw.session_id
             await session.send_realtime_input(text="Hello.")

@@ -20,17 +20,17 @@ STORY = (
 QUESTION = "Wait, does the robot have a name?"
 
 
-def _reply_to_note(context: list[tuple[str, str]]) -> str:
-    # The scripted model answers from what it was told: it finds the note in its context.
-    note = next((text for role, text in reversed(context)
-                 if role == "user" and "Interruption note" in text), "")
-    after = ""
-    marker = "You were cut off right after: <<<"
-    if marker in note:
-        after = note.split(marker, 1)[1].split(">>>", 1)[0].lstrip("…")
-    if "name" in note:
-        return (f"Yes, it is called Pip. Now, where was I: {after.rstrip('.,')}"
-                "... and the story goes on from exactly there.")
+def _scripted_model(context: list[tuple[str, str]]) -> str:
+    # The scripted model answers from what is in its context, as a real one would.
+    last = next((text for role, text in reversed(context) if role == "user"), "")
+    if "Interruption note" in last:
+        marker = "You were cut off right after: <<<"
+        after = last.split(marker, 1)[1].split(">>>", 1)[0].lstrip("…") if marker in last else ""
+        return f"So, where was I? {after.rstrip('.,')}... and then one stormy night a ship came."
+    if "story" in last:
+        return STORY
+    if "name" in last:
+        return "Yes, the robot is called Pip."
     return "Sorry, go on."
 
 
@@ -52,6 +52,8 @@ class _Printer:
 
 
 async def demo(speed: float, printer: _Printer) -> int:
+    from google.genai import types
+
     try:
         from gemini_live_interrupt import InterruptAwareSession, connect
         from gemini_live_interrupt.testing import FakeLiveServer, SimulatedSpeaker
@@ -64,9 +66,12 @@ async def demo(speed: float, printer: _Printer) -> int:
         # The demo plays `speed` times faster than real time; the playback clock follows.
         clock = staticmethod(lambda: time.monotonic() * speed)
 
-    config = {"response_modalities": ["AUDIO"], "output_audio_transcription": {},
-              "input_audio_transcription": {}}
-    server = FakeLiveServer(replies=[STORY, _reply_to_note], speed=speed * 3)
+    config = types.LiveConnectConfig(
+        response_modalities=[types.Modality.AUDIO],
+        output_audio_transcription=types.AudioTranscriptionConfig(),
+        input_audio_transcription=types.AudioTranscriptionConfig(),
+    )
+    server = FakeLiveServer(replies=_scripted_model, speed=speed * 3)
     async with server:
         printer.event("server", f"offline Live server on {server.url} (no API key needed)")
         session: InterruptAwareSession
@@ -76,7 +81,7 @@ async def demo(speed: float, printer: _Printer) -> int:
             await session.send_realtime_input(text="Tell me a story about a robot.")
 
             async def barge_in() -> None:
-                await speaker.wait_until_played(6.0)
+                await speaker.wait_until_played(3.0)
                 printer.event("user", f"{QUESTION}   (talking over the model)")
                 await session.send_realtime_input(text=QUESTION)
 
@@ -95,19 +100,25 @@ async def demo(speed: float, printer: _Printer) -> int:
                 if session.interruptions:
                     break
                 await asyncio.sleep(0.01)
+            if not session.interruptions:
+                printer.event("summary", "the story ended before the user cut in (try --speed 2)")
+                return 1
             record = session.interruptions[-1]
             printer.event("model", f"generated: {record.generated}")
             printer.event("heard", f"heard:     {record.heard}")
             printer.event("note", f"sent by {record.channel}: "
                           + (record.prompt or "").splitlines()[0][:80] + " ...",
                           prompt=record.prompt)
-            speaker.new_turn()
-            reply = ""
-            async for message in session.receive():
-                content = message.server_content
-                if content and content.output_transcription and content.output_transcription.text:
-                    reply += content.output_transcription.text
-            printer.event("model", f"resumed: {reply.strip()}")
+            # Two replies follow: one to the user's words, one to the note.
+            for _ in range(2):
+                speaker.new_turn()
+                reply = ""
+                async for message in session.receive():
+                    content = message.server_content
+                    out = content.output_transcription if content else None
+                    if out and out.text:
+                        reply += out.text
+                printer.event("model", reply.strip())
             unheard = len(record.generated.split()) - len(record.heard.split())
             printer.event("summary", f"The user heard {len(record.heard.split())} of "
                           f"{len(record.generated.split())} generated words; the model was told "

@@ -63,12 +63,17 @@ class _Word:
 class Timeline:
     """Audio received and transcript words of one turn, both on the turn's audio clock."""
 
-    __slots__ = ("_first_anchor", "_playout_end", "_started_at", "received", "words")
+    __slots__ = (
+        "_chunk_from", "_first_anchor", "_last_anchor", "_playout_end", "_started_at",
+        "received", "words",
+    )
 
     def __init__(self) -> None:
         self.received = 0.0  # seconds of audio received
         self.words: list[_Word] = []
         self._first_anchor: float | None = None
+        self._last_anchor = 0.0
+        self._chunk_from = 0  # index of the first word of the latest paced chunk
         self._started_at: float | None = None
         self._playout_end = 0.0  # when a real-time player would run dry (session clock)
 
@@ -100,15 +105,38 @@ class Timeline:
                     self.words.append(_Word(w, prev, prev))
             return
         # The first chunk's anchor measures how far the transcript trails the audio; anchors of
-        # later chunks are shifted by it. Chunks that run ahead are pushed back by pacing.
+        # later chunks are shifted by it.
         anchor = self.received
         if self._first_anchor is None:
             self._first_anchor = anchor
-        position = max(anchor - self._first_anchor, self.words[-1].end if self.words else 0.0)
+            self._last_anchor = anchor
+        position = self.words[-1].end if self.words else 0.0
+        if anchor > self._last_anchor:
+            # Audio came since the previous chunk: that chunk ended where this one starts.
+            target = anchor - self._first_anchor
+            self._fit_last_chunk(target)
+            position = max(target, self.words[-1].end if self.words else 0.0)
+        # Otherwise the chunk came straight after the previous one, ahead of its audio:
+        # it starts where the paced words before it end.
+        self._last_anchor = anchor
+        self._chunk_from = len(self.words)
         for w in words:
             end = position + _syllables(w) / SYLLABLES_PER_SECOND
             self.words.append(_Word(w, position, end))
             position = end
+
+    def _fit_last_chunk(self, end: float) -> None:
+        # Paced words that run past where the next chunk's audio starts are squeezed to fit.
+        chunk = self.words[self._chunk_from :]
+        if not chunk or chunk[-1].end <= end:
+            return
+        start = chunk[0].start
+        if end <= start:
+            return
+        scale = (end - start) / (chunk[-1].end - start)
+        for w in chunk:
+            w.start = start + (w.start - start) * scale
+            w.end = start + (w.end - start) * scale
 
     def estimated_played(self, now: float) -> float:
         """Seconds a real-time player started at the first chunk has played by ``now``."""

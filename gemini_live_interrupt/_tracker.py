@@ -274,7 +274,8 @@ class Tracker:
             history=history,
             played_seconds=played,
             received_seconds=received,
-            phantom=not tidy(heard) and not tidy(user_text),
+            # Nothing was playing and the user said nothing: no barge-in to recover from.
+            phantom=target is None and not tidy(user_text),
             at=now,
         )
 

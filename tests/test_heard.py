@@ -186,3 +186,10 @@ def test_bad_reports_raise(kwargs: dict[str, object], exc: type[Exception]) -> N
     with pytest.raises(exc):
         p.played(**kwargs)  # type: ignore[arg-type]
     assert p.position == 0.0
+
+
+def test_a_cut_before_anything_was_heard_is_still_a_barge_in() -> None:
+    # The user talks over the first syllable; their words are transcribed only later.
+    t = Tracker(max_history=4)
+    (b,) = run(t, *story(5), (0.01, INTERRUPTED))
+    assert not b.phantom and b.heard == "" and b.user_text == ""

@@ -12,7 +12,7 @@ from gemini_live_interrupt import InterruptAwareSession, Interruption, connect
 from gemini_live_interrupt.testing import FakeLiveServer, ModelTurn, Quirks, SimulatedSpeaker
 from gemini_live_interrupt.testing._truth import heard_words
 
-from .conftest import AUDIO, M25, STORY
+from .conftest import AUDIO, M25, STORY, needs_word_timestamps
 
 SCALE = 8.0  # the whole test runs 8x faster than real time: speaker, server and session clock
 GENERATION = 3.0  # the model sends audio 3x faster than it plays, as the real service does
@@ -88,6 +88,7 @@ async def test_estimate_without_reports_stays_within_two_words() -> None:
     assert record.played_seconds <= record.received_seconds
 
 
+@needs_word_timestamps
 async def test_seconds_reports_and_word_timestamps_cut_exactly() -> None:
     config = {**AUDIO, "output_audio_transcription": {"word_timestamp": True}}
     quirks = Quirks(word_timestamps=True)

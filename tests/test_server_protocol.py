@@ -12,11 +12,14 @@ from websockets.asyncio.client import connect as ws_connect
 
 from gemini_live_interrupt.testing import FakeLiveServer
 
+from .conftest import needs_context_update
+
 M25 = "gemini-2.5-flash-native-audio-preview-12-2025"
 AUDIO: dict[str, Any] = {"response_modalities": ["AUDIO"], "output_audio_transcription": {}}
 PATH = "/ws/google.ai.generativelanguage.{v}.GenerativeService.BidiGenerateContent"
 SETUP = {"setup": {"model": f"models/{M25}"}}
 SPEED = 40.0
+
 
 
 def wss(server: FakeLiveServer, path: str) -> str:
@@ -169,6 +172,7 @@ async def test_phantom_interrupt_without_user_speech() -> None:
     assert server.turns == []
 
 
+@needs_context_update
 async def test_context_update_replaces_the_system_instruction_without_a_turn() -> None:
     async with FakeLiveServer(replies=["Ahoy."], speed=SPEED) as server:
         config = {**AUDIO, "system_instruction": "Be formal."}

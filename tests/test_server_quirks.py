@@ -10,6 +10,8 @@ from google.genai import errors, types
 
 from gemini_live_interrupt.testing import FakeLiveServer, Quirks, ToolCall
 
+from .conftest import needs_interim_transcription, needs_word_timestamps
+
 M25 = "gemini-2.5-flash-native-audio-preview-12-2025"
 M31 = "gemini-3.1-flash-live-preview"
 M38 = "gemini-3.8-live"
@@ -23,6 +25,7 @@ STORY = (
     "the ships that passed, one by one, and wrote their names in a blue notebook."
 )
 SPEED = 40.0
+
 
 
 def kinds(messages: list[types.LiveServerMessage]) -> list[str]:
@@ -206,6 +209,7 @@ async def test_freeze_after_barge_in() -> None:
                 await server.wait_for(lambda: len(server.turns) > 1, timeout=0.2)
 
 
+@needs_word_timestamps
 async def test_word_timestamps_when_asked_for() -> None:
     config = {**AUDIO, "output_audio_transcription": {"word_timestamp": True}}
     async with FakeLiveServer(replies=["Hello there."], speed=SPEED,
@@ -252,6 +256,7 @@ def said_all(text: str) -> str:
     return text
 
 
+@needs_interim_transcription
 async def test_interim_input_transcription() -> None:
     async with FakeLiveServer(replies=["Yes."], speed=SPEED, user_transcripts=["Is it red?"],
                               quirks=Quirks(interim_input_transcription=True)) as server:

@@ -64,7 +64,7 @@ class Timeline:
     """Audio received and transcript words of one turn, both on the turn's audio clock."""
 
     __slots__ = (
-        "_chunk_from", "_first_anchor", "_last_anchor", "_playout_end", "_started_at",
+        "_first_anchor", "_group_from", "_last_anchor", "_playout_end", "_started_at",
         "received", "words",
     )
 
@@ -73,7 +73,7 @@ class Timeline:
         self.words: list[_Word] = []
         self._first_anchor: float | None = None
         self._last_anchor = 0.0
-        self._chunk_from = 0  # index of the first word of the latest paced chunk
+        self._group_from = 0  # first word of the chunks that came since audio last arrived
         self._started_at: float | None = None
         self._playout_end = 0.0  # when a real-time player would run dry (session clock)
 
@@ -112,29 +112,29 @@ class Timeline:
             self._last_anchor = anchor
         position = self.words[-1].end if self.words else 0.0
         if anchor > self._last_anchor:
-            # Audio came since the previous chunk: that chunk ended where this one starts.
+            # Audio came since the previous chunks: they ended where this one starts.
             target = anchor - self._first_anchor
-            self._fit_last_chunk(target)
+            self._fit_group(target)
             position = max(target, self.words[-1].end if self.words else 0.0)
-        # Otherwise the chunk came straight after the previous one, ahead of its audio:
-        # it starts where the paced words before it end.
+            self._group_from = len(self.words)
+        # Otherwise the chunk came straight after the previous one, ahead of its audio: it
+        # joins their group and starts where their paced words end.
         self._last_anchor = anchor
-        self._chunk_from = len(self.words)
         for w in words:
             end = position + _syllables(w) / SYLLABLES_PER_SECOND
             self.words.append(_Word(w, position, end))
             position = end
 
-    def _fit_last_chunk(self, end: float) -> None:
+    def _fit_group(self, end: float) -> None:
         # Paced words that run past where the next chunk's audio starts are squeezed to fit.
-        chunk = self.words[self._chunk_from :]
-        if not chunk or chunk[-1].end <= end:
+        group = self.words[self._group_from :]
+        if not group or group[-1].end <= end:
             return
-        start = chunk[0].start
+        start = group[0].start
         if end <= start:
             return
-        scale = (end - start) / (chunk[-1].end - start)
-        for w in chunk:
+        scale = (end - start) / (group[-1].end - start)
+        for w in group:
             w.start = start + (w.start - start) * scale
             w.end = start + (w.end - start) * scale
 

@@ -298,3 +298,24 @@ async def test_tool_calls_pass_through() -> None:
     assert "noon" in words_in(seen)
     assert len([m for m in server.received if m.kind == "tool_response"]) == 1
     assert session.interruptions == []
+
+
+async def test_leaving_the_session_with_a_note_pending_cancels_it_cleanly() -> None:
+    gate = asyncio.Event()
+
+    class SlowHook(InterruptAwareSession):
+        async def on_interruption(self, record: Interruption) -> None:
+            await gate.wait()  # never set: the hook is still running when the app leaves
+
+    async with FakeLiveServer(replies=[STORY], speed=SPEED) as server:
+        async with SlowHook(server.client().aio.live.connect(model=M25, config=AUDIO)) as s:
+            await s.send_realtime_input(text="Tell me a story.")
+            async for message in s.receive():
+                if words_in([message]):
+                    await s.send_realtime_input(text="Stop.")
+                if message.server_content and message.server_content.interrupted:
+                    break  # leave at once: the note and the hook are still pending
+            pending = set(s._tasks)
+            assert pending
+        # Leaving cancelled and awaited everything: nothing left running, nothing unretrieved.
+        assert all(t.done() for t in pending) and not s._tasks

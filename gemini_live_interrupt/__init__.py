@@ -3,18 +3,21 @@
 When the user talks over the model, tell the model what the user heard and what they said.
 """
 
-from ._models import DEFAULT_MODEL_TABLE, Channel
+from ._policy import DEFAULT_MODEL_TABLE, Channel, InjectionPolicy, Timing
 from ._prompt import PromptBuilder, default_prompt
-from ._records import Interruption
+from ._records import Interruption, Stall
 from ._session import InterruptAwareSession
 from ._shim import connect, disable_interrupt_resume, enable_interrupt_resume
 
 __all__ = [
     "DEFAULT_MODEL_TABLE",
     "Channel",
+    "InjectionPolicy",
     "InterruptAwareSession",
     "Interruption",
     "PromptBuilder",
+    "Stall",
+    "Timing",
     "connect",
     "default_prompt",
     "disable_interrupt_resume",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["Interruption"]
+__all__ = ["Interruption", "Stall"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,4 +38,13 @@ class Interruption:
     prompt: str | None
     channel: str | None
     reason: str | None
+    at: float
+
+
+@dataclass(frozen=True, slots=True)
+class Stall:
+    """The model said nothing for ``seconds`` after barge-in ``episode`` (it was nudged once)."""
+
+    episode: int
+    seconds: float
     at: float

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import time
 from collections import deque
-from collections.abc import AsyncIterator, Callable, Coroutine
+from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
 from contextlib import AbstractAsyncContextManager
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, ClassVar, Self
@@ -14,10 +15,19 @@ from typing import TYPE_CHECKING, Any, ClassVar, Self
 from google.genai import types
 from google.genai.live import AsyncSession
 
-from ._models import DEFAULT_MODEL_TABLE, Channel, channel_for_model
+from ._channels import has_context_update, instruction_text, send_note
 from ._playback import Playback
+from ._policy import (
+    DEFAULT_MODEL_TABLE,
+    FALLBACK,
+    Channel,
+    InjectionPolicy,
+    Timing,
+    policy_for_model,
+)
 from ._prompt import PromptBuilder, default_prompt, tidy
-from ._records import Interruption
+from ._records import Interruption, Stall
+from ._scheduler import Action, Drop, Nudge, Release, Scheduler, Send, Stalled
 from ._tracker import BargeIn, Tracker
 
 __all__ = ["InterruptAwareSession", "check_options"]
@@ -32,8 +42,15 @@ else:
     _SessionBase = object
 
 
-def check_options(prompt_builder: object, max_history: object) -> None:
+_warned_no_context_update = False
+
+
+def check_options(prompt_builder: object, max_history: object, policy: object = None) -> None:
     """Raise at the call that got bad options, naming the argument and the value."""
+    if policy is not None and not isinstance(policy, InjectionPolicy):
+        raise TypeError(
+            f"policy must be an InjectionPolicy or None, got {type(policy).__name__}: {policy!r}"
+        )
     if prompt_builder is not None and not callable(prompt_builder):
         raise TypeError(
             f"prompt_builder must be callable or None, got {type(prompt_builder).__name__}: "
@@ -67,20 +84,26 @@ class InterruptAwareSession(_SessionBase):
             ``default_prompt``. Returning ``None`` skips that note.
         max_history: how many ``(role, text)`` history entries to keep; 0 keeps none.
         model: the model name, when it cannot be read from ``connection``.
+        policy: when and how notes are sent (``InjectionPolicy``); unset fields come from
+            ``model_table``.
 
     Raises:
-        TypeError: ``prompt_builder`` is not callable, or ``max_history`` is not an int.
+        TypeError: ``prompt_builder`` is not callable, ``max_history`` is not an int, or
+            ``policy`` is not an ``InjectionPolicy``.
         ValueError: ``max_history`` is negative.
 
-    Subclass it to customise: override ``build_prompt``, ``on_interruption`` or ``model_table``.
+    Subclass it to customise: override ``build_prompt``, ``should_inject``, ``inject``,
+    ``on_interruption`` or ``model_table``.
     """
 
-    #: ``(substring of the model name, channel)``, first match wins; see ``_models``.
-    model_table: ClassVar[tuple[tuple[str, Channel], ...]] = DEFAULT_MODEL_TABLE
-    #: How many interruption records ``interruptions`` keeps.
+    #: ``(substring of the model name, timing, channel)``, first match wins.
+    model_table: ClassVar[tuple[tuple[str, Timing, Channel], ...]] = DEFAULT_MODEL_TABLE
+    #: How many interruption records ``interruptions`` keeps (and stall records ``stalls``).
     max_records: ClassVar[int] = 100
-    #: The clock for the real-time playback estimate, in seconds. Simulations that play audio
-    #: faster than real time replace it (``staticmethod(lambda: time.monotonic() * speed)``).
+    #: What a stall nudge sends as realtime text (pipecat nudges Gemini with a space).
+    stall_nudge_text: ClassVar[str] = " "
+    #: The clock for timing and the real-time playback estimate, in seconds. Simulations that
+    #: run faster than real time replace it (``staticmethod(lambda: time.monotonic() * k)``).
     clock: Callable[[], float] = staticmethod(time.monotonic)
 
     def __init__(
@@ -91,8 +114,9 @@ class InterruptAwareSession(_SessionBase):
         prompt_builder: PromptBuilder | None = None,
         max_history: int = 4,
         model: str | None = None,
+        policy: InjectionPolicy | None = None,
     ) -> None:
-        check_options(prompt_builder, max_history)
+        check_options(prompt_builder, max_history, policy)
         if model is not None and not isinstance(model, str):
             raise TypeError(f"model must be a str or None, got {type(model).__name__}: {model!r}")
         self._connection = connection
@@ -102,11 +126,35 @@ class InterruptAwareSession(_SessionBase):
         kwargs = _connect_kwargs(connection)
         found = kwargs.get("model")
         self.model: str | None = model or (found if isinstance(found, str) else None)
+        self._instruction = instruction_text(kwargs.get("config"))
+        self.policy = self._resolve(policy or InjectionPolicy())
+        """The policy in force, its timing and channel filled in from ``model_table``."""
         self._tracker = Tracker(max_history=max_history)
+        assert self.policy.timing is not None and self.policy.channel is not None
+        self._scheduler = Scheduler(
+            self._tracker, self.policy, self.policy.timing, self.policy.channel
+        )
         self.playback = Playback(self._tracker)
         """Report what the speaker has played: ``session.playback.played(nbytes=...)``."""
         self._records: deque[Interruption] = deque(maxlen=self.max_records)
+        self._stalls: deque[Stall] = deque(maxlen=self.max_records)
         self._tasks: set[asyncio.Task[None]] = set()
+        self._timer: asyncio.Task[None] | None = None
+        self._released = asyncio.Event()
+
+    def _resolve(self, policy: InjectionPolicy) -> InjectionPolicy:
+        global _warned_no_context_update
+        timing, channel = policy_for_model(self.model, self.model_table)
+        timing = policy.timing or timing
+        channel = policy.channel or channel
+        if channel == "context_update" and not has_context_update():
+            if not _warned_no_context_update:
+                _warned_no_context_update = True
+                logger.warning(
+                    "gemini_live_interrupt: this google-genai has no send_context_update "
+                    "(3.0+); notes go by %s instead", FALLBACK[1])
+            channel = FALLBACK[1]
+        return dataclasses.replace(policy, timing=timing, channel=channel)
 
     # --- the wrapped session -------------------------------------------------------------
 
@@ -142,6 +190,20 @@ class InterruptAwareSession(_SessionBase):
             result = await self._connection.__aexit__(exc_type, exc, tb)
         return result
 
+    async def send_tool_response(
+        self,
+        *,
+        function_responses: types.FunctionResponseOrDict
+        | Sequence[types.FunctionResponseOrDict],
+    ) -> None:
+        """``AsyncSession.send_tool_response``; a note waits while a tool call is unanswered."""
+        await self.raw.send_tool_response(function_responses=function_responses)
+        items = (function_responses if isinstance(function_responses, Sequence)
+                 else [function_responses])
+        ids = [str(r.get("id") if isinstance(r, dict) else r.id) for r in items]
+        self._scheduler.tool_responded(ids)
+        self._arm()
+
     # --- what the app sees -----------------------------------------------------------------
 
     @property
@@ -154,17 +216,29 @@ class InterruptAwareSession(_SessionBase):
         """Records of the latest interruptions, oldest first (at most ``max_records``)."""
         return list(self._records)
 
+    @property
+    def stalls(self) -> list[Stall]:
+        """Stalls seen: the model said nothing for long after a barge-in (opt-in watch)."""
+        return list(self._stalls)
+
     async def receive(self) -> AsyncIterator[types.LiveServerMessage]:
         """Yield the messages of one model turn, as ``AsyncSession.receive()`` does.
 
         Interruptions are handled beside the app: the ``interrupted`` message is yielded at
-        once and the resume note is sent from a background task.
+        once and the resume note is sent from a background task. With
+        ``InjectionPolicy(hold_output=True)`` model output that arrives before a pending note
+        is sent is held back (at most ``hold_timeout``), then yielded in order.
         """
         messages = self.raw.receive()
+        held: deque[types.LiveServerMessage] = deque()
         try:
             async for message in messages:
                 self._observe(message)
-                yield message
+                held.append(message)
+                if self._scheduler.holding:
+                    await self._until_released()
+                while held:
+                    yield held.popleft()
         finally:
             # Close the SDK's generator now, not at garbage collection, if the app breaks out.
             aclose = getattr(messages, "aclose", None)
@@ -180,51 +254,82 @@ class InterruptAwareSession(_SessionBase):
         builder = self._prompt_builder or default_prompt
         return builder(heard, user_text, history)
 
+    def should_inject(self, record: Interruption) -> bool:
+        """Last word before a note leaves (``record.prompt`` holds it); ``False`` skips it."""
+        return True
+
+    async def inject(self, prompt: str) -> None:
+        """Send the note by the policy's channel. Override to send it some other way."""
+        assert self.policy.channel is not None
+        if self.policy.channel == "realtime_text":
+            self._tracker.note_sent(prompt)  # its transcription is ours, not the user's
+        else:
+            self._tracker.note_sent()
+        await send_note(self.raw, prompt, self.policy.channel, self._instruction)
+
     async def on_interruption(self, record: Interruption) -> None:
         """Called (in a background task) with each interruption's record once it is settled."""
-
-    def channel_for(self, model: str | None) -> Channel:
-        """The channel a note takes for ``model``, from ``model_table``."""
-        return channel_for_model(model, self.model_table)
 
     # --- internals -----------------------------------------------------------------------
 
     def _observe(self, message: types.LiveServerMessage) -> None:
         try:
-            barge_ins = self._tracker.feed(message, self.clock())
+            actions = self._scheduler.feed(message, self.clock())
         except Exception:
             # Never let our bookkeeping break the app's receive loop.
             logger.exception("gemini_live_interrupt: could not track a server message")
             return
-        for barge_in in barge_ins:
-            self._handle(barge_in)
+        self._dispatch(actions)
 
-    def _handle(self, barge_in: BargeIn) -> None:
-        heard, user_text = tidy(barge_in.heard), tidy(barge_in.user_text)
-        history = list(barge_in.history)
+    def _dispatch(self, actions: list[Action]) -> None:
+        for action in actions:
+            if isinstance(action, Send):
+                self._send(action.barge_in, action.channel)
+            elif isinstance(action, Drop):
+                self._settle(self._record(action.barge_in, reason=action.reason))
+            elif isinstance(action, Release):
+                self._released.set()
+            elif isinstance(action, Nudge):
+                logger.info("gemini_live_interrupt: no answer after barge-in %d; nudging",
+                            action.episode)
+                self._spawn(self._nudge())
+            elif isinstance(action, Stalled):
+                logger.warning("gemini_live_interrupt: the model has said nothing for %.1f s "
+                               "after barge-in %d", action.seconds, action.episode)
+                self._stalls.append(Stall(action.episode, action.seconds, self.clock()))
+        self._arm()
 
-        def record(**outcome: Any) -> Interruption:
-            return Interruption(
-                episode=barge_in.episode,
-                heard=heard,
-                user_text=user_text,
-                generated=tidy(barge_in.generated),
-                history=barge_in.history,
-                played_seconds=barge_in.played_seconds,
-                received_seconds=barge_in.received_seconds,
-                at=barge_in.at,
-                **{"injected": False, "prompt": None, "channel": None, "reason": None, **outcome},
-            )
+    def _record(self, barge_in: BargeIn, **outcome: Any) -> Interruption:
+        return Interruption(
+            episode=barge_in.episode,
+            heard=tidy(barge_in.heard),
+            user_text=tidy(barge_in.user_text),
+            generated=tidy(barge_in.generated),
+            history=barge_in.history,
+            played_seconds=barge_in.played_seconds,
+            received_seconds=barge_in.received_seconds,
+            at=barge_in.at,
+            **{"injected": False, "prompt": None, "channel": None, "reason": None, **outcome},
+        )
 
-        if barge_in.phantom:
-            self._settle(record(reason="phantom"))
-            return
-        prompt = self._build(heard, user_text, history)
+    def _send(self, barge_in: BargeIn, channel: Channel) -> None:
+        record = self._record(barge_in)
+        prompt = self._build(record.heard, record.user_text, list(barge_in.history))
         if prompt is None:
-            self._settle(record(reason="builder returned None"))
+            self._close_episode(barge_in.episode, self._record(
+                barge_in, reason="builder returned None"))
             return
-        channel = self.channel_for(self.model)
-        self._spawn(self._inject(prompt, channel, record))
+        record = self._record(barge_in, prompt=prompt, channel=channel)
+        try:
+            wanted = self.should_inject(record)
+        except Exception:
+            logger.exception("gemini_live_interrupt: should_inject raised; injecting anyway")
+            wanted = True
+        if not wanted:
+            self._close_episode(barge_in.episode, dataclasses.replace(
+                record, reason="should_inject declined"))
+            return
+        self._spawn(self._inject(record))
 
     def _build(self, heard: str, user_text: str, history: list[tuple[str, str]]) -> str | None:
         try:
@@ -240,28 +345,66 @@ class InterruptAwareSession(_SessionBase):
             return default_prompt(heard, user_text, history)
         return prompt
 
-    async def _inject(self, prompt: str, channel: Channel, record: Any) -> None:
+    async def _inject(self, record: Interruption) -> None:
+        assert record.prompt is not None
+        outcome = record
         try:
-            await self._send_note(prompt, channel)
+            if not self._scheduler.is_current(record.episode):
+                outcome = dataclasses.replace(record, reason="no longer current")
+            else:
+                await self.inject(record.prompt)
+                outcome = dataclasses.replace(record, injected=True)
         except asyncio.CancelledError:
-            self._settle(record(prompt=prompt, channel=channel, reason="session closed"))
+            outcome = dataclasses.replace(record, reason="session closed")
             raise
         except Exception as exc:
             logger.warning("gemini_live_interrupt: could not send the resume note: %r", exc)
-            self._settle(record(prompt=prompt, channel=channel, reason=f"send failed: {exc!r}"))
-            return
-        self._settle(record(injected=True, prompt=prompt, channel=channel))
+            outcome = dataclasses.replace(record, reason=f"send failed: {exc!r}")
+        finally:
+            self._close_episode(record.episode, outcome)
 
-    async def _send_note(self, prompt: str, channel: Channel) -> None:
-        raw = self.raw
-        if channel == "client_content":
-            await raw.send_client_content(
-                turns=types.Content(role="user", parts=[types.Part(text=prompt)]),
-                turn_complete=True,
-            )
-        else:
-            self._tracker.note_sent(prompt)
-            await raw.send_realtime_input(text=prompt)
+    def _close_episode(self, episode: int, record: Interruption) -> None:
+        self._settle(record)
+        self._dispatch(self._scheduler.settled(episode, self.clock()))
+
+    async def _nudge(self) -> None:
+        try:
+            await self.raw.send_realtime_input(text=self.stall_nudge_text)
+        except Exception as exc:
+            logger.warning("gemini_live_interrupt: could not nudge the model: %r", exc)
+
+    async def _until_released(self) -> None:
+        # Output is held for a note in flight; the note's task or the hold timeout ends it.
+        while self._scheduler.holding:
+            self._released.clear()
+            try:
+                await asyncio.wait_for(self._released.wait(), timeout=0.05)
+            except TimeoutError:
+                self._dispatch(self._scheduler.poll(self.clock()))
+
+    def _arm(self) -> None:
+        # One timer task, alive while the scheduler has a deadline.
+        if self._scheduler.deadline is None or (self._timer and not self._timer.done()):
+            return
+        try:
+            self._timer = asyncio.get_running_loop().create_task(self._tick())
+        except RuntimeError:
+            return  # no loop (a report made outside one): the next message re-arms
+        self._tasks.add(self._timer)
+        self._timer.add_done_callback(self._tasks.discard)
+
+    async def _tick(self) -> None:
+        # The clock may be scaled (simulations), so wake often rather than once.
+        while (deadline := self._scheduler.deadline) is not None:
+            await asyncio.sleep(min(0.02, max(0.0, deadline - self.clock())))
+            if self.clock() >= deadline:
+                try:
+                    actions = self._scheduler.poll(self.clock())
+                except Exception:
+                    logger.exception("gemini_live_interrupt: scheduler failed")
+                    return
+                for action in actions:
+                    self._dispatch([action])
 
     def _settle(self, record: Interruption) -> None:
         self._records.append(record)
@@ -280,6 +423,7 @@ class InterruptAwareSession(_SessionBase):
 
     async def _cancel_pending(self) -> None:
         # A cancelled note settles its record, which may spawn a hook task: sweep until quiet.
+        self._released.set()
         while self._tasks:
             tasks = list(self._tasks)
             for task in tasks:

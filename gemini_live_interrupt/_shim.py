@@ -11,6 +11,7 @@ from typing import Any
 from google import genai
 from google.genai import live, types
 
+from ._policy import InjectionPolicy
 from ._prompt import PromptBuilder
 from ._session import InterruptAwareSession, check_options
 
@@ -27,9 +28,11 @@ def connect(
     config: types.LiveConnectConfigOrDict | None = None,
     prompt_builder: PromptBuilder | None = None,
     max_history: int = 4,
+    policy: InjectionPolicy | None = None,
 ) -> InterruptAwareSession:
     """``client.aio.live.connect(model=..., config=...)``, yielding an ``InterruptAwareSession``.
 
+    ``prompt_builder``, ``max_history`` and ``policy`` are as for ``InterruptAwareSession``.
     Use as ``async with connect(client, model=M, config=C) as session: ...``.
 
     Raises:
@@ -39,12 +42,13 @@ def connect(
     """
     if not isinstance(client, genai.Client):
         raise TypeError(f"client must be a google.genai.Client, got {type(client).__name__}")
-    check_options(prompt_builder, max_history)
+    check_options(prompt_builder, max_history, policy)
     return InterruptAwareSession(
         _sdk_connect(client.aio.live, model=model, config=config),
         prompt_builder=prompt_builder,
         max_history=max_history,
         model=model,
+        policy=policy,
     )
 
 
@@ -52,6 +56,7 @@ def connect(
 class _ShimOptions:
     prompt_builder: PromptBuilder | None
     max_history: int
+    policy: InjectionPolicy | None
     session_class: type[InterruptAwareSession]
 
 
@@ -71,6 +76,7 @@ def _connect_through_shim(
         prompt_builder=options.prompt_builder,
         max_history=options.max_history,
         model=model,
+        policy=options.policy,
     )
 
 
@@ -78,6 +84,7 @@ def enable_interrupt_resume(
     prompt_builder: PromptBuilder | None = None,
     max_history: int = 4,
     *,
+    policy: InjectionPolicy | None = None,
     session_class: type[InterruptAwareSession] = InterruptAwareSession,
 ) -> None:
     """Make ``client.aio.live.connect(...)`` yield an ``InterruptAwareSession`` everywhere.
@@ -90,13 +97,13 @@ def enable_interrupt_resume(
         ValueError: ``max_history`` is negative.
     """
     global _options
-    check_options(prompt_builder, max_history)
+    check_options(prompt_builder, max_history, policy)
     if not (isinstance(session_class, type) and issubclass(session_class, InterruptAwareSession)):
         raise TypeError(
             f"session_class must be a subclass of InterruptAwareSession, got {session_class!r}"
         )
     with _lock:
-        _options = _ShimOptions(prompt_builder, max_history, session_class)
+        _options = _ShimOptions(prompt_builder, max_history, policy, session_class)
         live.AsyncLive.connect = _connect_through_shim  # type: ignore[method-assign,assignment]
 
 

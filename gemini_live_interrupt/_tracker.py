@@ -106,6 +106,12 @@ class Tracker:
         self._notes: deque[str] = deque(maxlen=_MAX_PENDING_NOTES)
         self._echo: list[str] = []
         self._reports_seen = False
+        self._interim: list[str] = []
+        self._user_finished = False
+        self._note_out = False  # a note went out and the user has not spoken since
+        self.turns_started = 0
+        self.last_user_at: float | None = None
+        self.last_interrupt_at: float | None = None
 
     @property
     def history(self) -> list[tuple[str, str]]:
@@ -116,6 +122,21 @@ class Tracker:
     def in_turn(self) -> bool:
         """Whether a model turn is under way (started, not yet complete)."""
         return self._turn is not None and not self._turn.complete
+
+    @property
+    def episode(self) -> int:
+        """The number of the latest barge-in episode (0 before any)."""
+        return self._episode
+
+    @property
+    def user_text(self) -> str:
+        """What the user has said since the model began its turn (interim words until final)."""
+        return "".join(self._user_chunks) or "".join(self._interim)
+
+    @property
+    def user_finished(self) -> bool:
+        """Whether the service marked the current utterance's transcription finished."""
+        return self._user_finished
 
     @property
     def audio_rate(self) -> int:
@@ -137,9 +158,15 @@ class Tracker:
         if self._turn is not None:
             self._turn.reported += seconds
 
-    def note_sent(self, text: str) -> None:
-        """Record a note sent as realtime text: its transcription is not user speech."""
-        squashed = _squash(text)
+    def note_sent(self, text: str | None = None) -> None:
+        """Record that a note went out.
+
+        An ``interrupted`` that follows before the user speaks again was caused by the note
+        (clientContent cuts the current generation on some models): it is no new barge-in.
+        ``text`` is given for realtime-text notes, whose transcription is not user speech.
+        """
+        self._note_out = True
+        squashed = _squash(text or "")
         if squashed:
             self._notes.append(squashed)
 
@@ -150,7 +177,11 @@ class Tracker:
             return []
         found: list[BargeIn] = []
         # User speech first: a transcript in the same message as the flag belongs to the barge-in.
-        self._on_input(content.input_transcription)
+        self._on_input(content.input_transcription, now)
+        interim = getattr(content, "interim_input_transcription", None)  # google-genai >= 3
+        if interim is not None and interim.text and not self._is_own_echo(interim.text):
+            self._interim.append(interim.text)
+            self._user_heard_from(now)
         if content.interrupted:
             barge_in = self._on_interrupted(now)
             if barge_in is not None:
@@ -162,12 +193,22 @@ class Tracker:
             self._on_turn_complete()
         return found
 
-    def _on_input(self, transcription: types.Transcription | None) -> None:
-        text = transcription.text if transcription is not None else None
+    def _on_input(self, transcription: types.Transcription | None, now: float) -> None:
+        if transcription is None:
+            return
+        if transcription.finished and (self._user_chunks or transcription.text):
+            self._user_finished = True
+        text = transcription.text
         if not text or self._is_own_echo(text):
             return
+        self._interim.clear()  # the final words replace the interim ones
         self._user_chunks.append(text)
+        self._user_heard_from(now)
+
+    def _user_heard_from(self, now: float) -> None:
         self._user_spoke_since_flag = True
+        self._note_out = False
+        self.last_user_at = now
 
     def _is_own_echo(self, chunk: str) -> bool:
         if not self._notes:
@@ -220,14 +261,18 @@ class Tracker:
     def _start_turn(self) -> _Turn:
         # The user's utterance is committed when the model starts answering it.
         self._commit_user()
+        self.turns_started += 1
+        self._note_out = False  # from here on, a cut is the user's again
         self._turn = _Turn()
         self._output_since_flag = True
         self._user_spoke_since_flag = False
         return self._turn
 
     def _commit_user(self) -> None:
-        text = tidy("".join(self._user_chunks))
+        text = tidy(self.user_text)
         self._user_chunks.clear()
+        self._interim.clear()
+        self._user_finished = False
         if text:
             self._history.append(("user", text))
 
@@ -240,6 +285,18 @@ class Tracker:
             return None  # a repeated flag: same episode
         self._output_since_flag = False
         self._user_spoke_since_flag = False
+        self.last_interrupt_at = now
+        if self._note_out:
+            # Our own note cut the generation (no user speech since it left): keep what was
+            # heard of the cut turn, but this is no barge-in and wants no note of its own.
+            self._note_out = False
+            turn = self._turn
+            if turn is not None and not turn.complete:
+                turn.interrupted = True
+                heard = tidy(turn.heard(self._played(turn, now)))
+                if heard:
+                    self._history.append(("model", heard))
+            return None
         self._episode += 1
         turn = self._turn
         target: _Turn | None = None

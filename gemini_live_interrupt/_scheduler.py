@@ -153,8 +153,9 @@ class Scheduler:
         actions: list[Action] = []
         p = self._pending
         if p is not None and self._due(p, now) and not self._tools:
+            answering = self._model_answering()
             self._pending = None
-            if self._model_answering() and self._holding_since is None:
+            if answering and self._holding_since is None:
                 actions.append(Drop(p.barge_in, "the model had already started answering"))
                 if self.policy.stall_nudge is not None:
                     self._watch = _Watch(p.barge_in.episode, self.tracker.turns_started)

@@ -1,0 +1,204 @@
+"""The sans-I/O scheduler: when a note leaves, holding output back, stalls, the policy object."""
+
+from __future__ import annotations
+
+import pytest
+from google.genai import types
+
+from gemini_live_interrupt import InjectionPolicy
+from gemini_live_interrupt._policy import DEFAULT_MODEL_TABLE, FALLBACK, policy_for_model
+from gemini_live_interrupt._scheduler import Action, Drop, Nudge, Release, Scheduler, Send, Stalled
+from gemini_live_interrupt._tracker import Tracker
+
+from .conftest import needs_interim_transcription
+
+
+def msg(**content: object) -> types.LiveServerMessage:
+    return types.LiveServerMessage(server_content=types.LiveServerContent(**content))  # type: ignore[arg-type]
+
+
+def out(text: str) -> types.LiveServerMessage:
+    return msg(output_transcription=types.Transcription(text=text))
+
+
+def inp(text: str, finished: bool | None = None) -> types.LiveServerMessage:
+    return msg(input_transcription=types.Transcription(text=text, finished=finished))
+
+
+INTERRUPTED = msg(interrupted=True)
+TURN_COMPLETE = msg(turn_complete=True)
+
+
+def make(**policy: object) -> Scheduler:
+    p = InjectionPolicy(**policy)  # type: ignore[arg-type]
+    return Scheduler(Tracker(max_history=4), p, p.timing or "on_interrupt",
+                     p.channel or "client_content")
+
+
+def run(s: Scheduler, *steps: tuple[float, types.LiveServerMessage]) -> list[Action]:
+    actions: list[Action] = []
+    for t, m in steps:
+        actions += s.feed(m, t)
+    return actions
+
+
+def sends(actions: list[Action]) -> list[Send]:
+    return [a for a in actions if isinstance(a, Send)]
+
+
+def test_on_interrupt_sends_at_once_when_the_user_has_spoken() -> None:
+    s = make(timing="on_interrupt")
+    (send,) = sends(run(s, (0, out("Story")), (1, inp("Stop")), (1, INTERRUPTED)))
+    assert send.barge_in.user_text == "Stop" and send.channel == "client_content"
+
+
+def test_on_interrupt_waits_a_moment_for_the_first_words() -> None:
+    s = make(timing="on_interrupt", first_words_wait=0.5)
+    assert sends(run(s, (0, out("Story")), (1.0, INTERRUPTED))) == []
+    assert s.deadline == pytest.approx(1.5)
+    (send,) = sends(run(s, (1.2, inp("Wait"))))
+    assert send.barge_in.user_text == "Wait"
+
+
+def test_on_interrupt_sends_without_words_when_the_wait_is_over() -> None:
+    s = make(timing="on_interrupt", first_words_wait=0.5)
+    run(s, (0, out("Story")), (1.0, INTERRUPTED))
+    assert sends(s.poll(1.4)) == []
+    (send,) = sends(s.poll(1.5))
+    assert send.barge_in.user_text == ""
+
+
+def test_after_user_turn_waits_for_a_quiet_gap_and_sends_everything_said() -> None:
+    s = make(timing="after_user_turn", quiet_gap=1.0)
+    run(s, (0, out("Story")), (1.0, INTERRUPTED), (1.5, inp("What")), (2.0, inp(" about")))
+    assert sends(s.poll(2.9)) == []
+    assert s.deadline == pytest.approx(3.0)
+    (send,) = sends(run(s, (2.5, inp(" dragons?"))) + s.poll(3.5))
+    assert send.barge_in.user_text == "What about dragons?"
+
+
+def test_after_user_turn_sends_when_the_transcription_is_finished() -> None:
+    s = make(timing="after_user_turn")
+    (send,) = sends(run(s, (0, out("Story")), (1, INTERRUPTED), (2, inp("Stop.", finished=True))))
+    assert send.barge_in.user_text == "Stop."
+
+
+def test_after_user_turn_gives_up_waiting_after_max_wait() -> None:
+    s = make(timing="after_user_turn", max_wait=4.0)
+    run(s, (0, out("Story")), (1, INTERRUPTED))
+    assert sends(s.poll(4.9)) == [] and len(sends(s.poll(5.0))) == 1
+
+
+def test_a_note_is_dropped_when_the_model_already_answers() -> None:
+    s = make(timing="after_user_turn")
+    actions = run(s, (0, out("Story")), (1, INTERRUPTED), (1, TURN_COMPLETE), (2, inp("Hm")),
+                  (3, out("Answer")))
+    (drop,) = [a for a in actions if isinstance(a, Drop)]
+    assert drop.reason == "the model had already started answering" and sends(actions) == []
+
+
+def test_hold_back_keeps_the_answer_until_the_note_is_settled() -> None:
+    s = make(timing="after_user_turn", hold_output=True, hold_timeout=2.0)
+    actions = run(s, (0, out("Story")), (1, INTERRUPTED), (1, TURN_COMPLETE), (2, inp("Hm")),
+                  (3, out("Answer")))
+    (send,) = sends(actions)
+    assert s.holding and s.is_current(send.barge_in.episode)
+    assert s.settled(send.barge_in.episode, 3.1) == [Release()]
+    assert not s.holding
+
+
+def test_held_output_is_released_after_the_hold_timeout() -> None:
+    s = make(timing="after_user_turn", hold_output=True, hold_timeout=2.0, max_wait=9)
+    run(s, (0, out("Story")), (1, INTERRUPTED), (1, TURN_COMPLETE), (2, inp("Hm")),
+        (3, out("Answer")))
+    assert s.holding
+    assert Release() in s.poll(5.0) and not s.holding
+
+
+def test_a_tool_call_is_never_held_and_a_note_waits_for_its_response() -> None:
+    s = make(timing="on_interrupt", first_words_wait=0.1)
+    call = types.LiveServerMessage(tool_call=types.LiveServerToolCall(
+        function_calls=[types.FunctionCall(id="c1", name="f", args={})]))
+    run(s, (0, out("Story")), (1, call), (1.0, INTERRUPTED))
+    assert sends(s.poll(5.0)) == []  # a tool call awaits its response
+    s.tool_responded(["c1"])
+    assert len(sends(s.poll(5.0))) == 1
+
+
+def test_a_newer_barge_in_supersedes_a_waiting_note() -> None:
+    s = make(timing="on_interrupt", first_words_wait=1.0)
+    actions = run(s, (0, out("One")), (1, INTERRUPTED), (1, TURN_COMPLETE), (1.1, out("Two")),
+                  (1.2, INTERRUPTED))
+    assert [a.reason for a in actions if isinstance(a, Drop)] == ["superseded by a newer barge-in"]
+    assert not s.is_current(1)
+    (send,) = sends(s.poll(2.2))
+    assert send.barge_in.episode == 2 and send.barge_in.heard == "Two"
+
+
+def test_an_interruption_caused_by_our_own_note_is_no_new_barge_in() -> None:
+    s = make(timing="on_interrupt")
+    (send,) = sends(run(s, (0, out("Story")), (1, inp("Stop")), (1, INTERRUPTED),
+                        (1, TURN_COMPLETE), (2, inp(" now")), (3, out("Answer"))))
+    s.tracker.note_sent()  # the note cuts the answer (3.8 style): no cascade
+    assert sends(run(s, (3.1, INTERRUPTED), (3.2, TURN_COMPLETE))) == []
+    assert s.tracker.episode == send.barge_in.episode
+    # ... but the user's next barge-in is one.
+    assert len(sends(run(s, (4, out("Next")), (5, inp("Hey")), (5, INTERRUPTED)))) == 1
+
+
+@needs_interim_transcription
+def test_interim_transcription_gives_the_first_words_sooner() -> None:
+    s = make(timing="on_interrupt", first_words_wait=1.0)
+    interim = msg(interim_input_transcription=types.Transcription(text="What"))
+    (send,) = sends(run(s, (0, out("Story")), (1, INTERRUPTED), (1.1, interim)))
+    assert send.barge_in.user_text == "What"
+    run(s, (1.5, inp("What about dragons?")))
+    assert s.tracker.user_text == "What about dragons?"  # final words replace interim ones
+
+
+def test_stall_watch_nudges_once_then_reports() -> None:
+    s = make(timing="on_interrupt", stall_nudge=4.0, stall_report=10.0)
+    (send,) = sends(run(s, (0, out("Story")), (1, inp("Stop")), (1, INTERRUPTED)))
+    s.settled(send.barge_in.episode, 1.1)
+    assert s.poll(4.9) == []
+    assert s.poll(5.0) == [Nudge(send.barge_in.episode)]
+    assert s.poll(10.9) == []
+    (stalled,) = s.poll(11.0)
+    assert isinstance(stalled, Stalled) and stalled.seconds == pytest.approx(10.0)
+    assert s.deadline is None
+
+
+def test_model_output_ends_the_stall_watch() -> None:
+    s = make(timing="on_interrupt", stall_nudge=4.0)
+    (send,) = sends(run(s, (0, out("Story")), (1, inp("Stop")), (1, INTERRUPTED)))
+    s.settled(send.barge_in.episode, 1.1)
+    run(s, (1, TURN_COMPLETE), (3, out("Answer")))
+    assert s.poll(20.0) == [] and s.deadline is None
+
+
+def test_no_stall_watch_by_default() -> None:
+    s = make(timing="on_interrupt")
+    (send,) = sends(run(s, (0, out("Story")), (1, inp("Stop")), (1, INTERRUPTED)))
+    s.settled(send.barge_in.episode, 1.1)
+    assert s.deadline is None and s.poll(100.0) == []
+
+
+@pytest.mark.parametrize(("kwargs", "exc"), [
+    ({"timing": "later"}, ValueError), ({"channel": "carrier_pigeon"}, ValueError),
+    ({"quiet_gap": -1}, ValueError), ({"max_wait": float("inf")}, ValueError),
+    ({"hold_output": 1}, TypeError), ({"hold_timeout": "2"}, TypeError),
+    ({"stall_nudge": True}, TypeError), ({"first_words_wait": float("nan")}, ValueError),
+])
+def test_bad_policies_fail_at_construction(kwargs: dict[str, object], exc: type[Exception]) -> None:
+    with pytest.raises(exc):
+        InjectionPolicy(**kwargs)  # type: ignore[arg-type]
+
+
+def test_model_table() -> None:
+    assert policy_for_model("models/gemini-3.1-flash-live-preview") == (
+        "on_interrupt", "realtime_text")
+    assert policy_for_model("gemini-3.8-live")[1] == "client_content"
+    assert policy_for_model("gemini-2.5-flash-native-audio-preview-12-2025")[1] == "client_content"
+    assert policy_for_model("some-future-model") == FALLBACK
+    assert policy_for_model(None) == FALLBACK
+    assert all(len(row) == 3 for row in DEFAULT_MODEL_TABLE)

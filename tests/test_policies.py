@@ -1,0 +1,249 @@
+"""Injection policies through the real SDK against the offline server."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import math
+import struct
+from typing import Any
+
+import pytest
+from google.genai import live, types
+
+from gemini_live_interrupt import InjectionPolicy, InterruptAwareSession, Interruption, connect
+from gemini_live_interrupt.testing import FakeLiveServer, Quirks
+
+from .conftest import AUDIO, M25, M38, STORY, needs_context_update
+
+SPEED = 25.0
+SYSTEM = "You are a kind storyteller."
+
+
+def tone(seconds: float, amplitude: int, rate: int = 16000) -> bytes:
+    n = int(seconds * rate)
+    return b"".join(struct.pack("<h", int(amplitude * math.sin(2 * math.pi * 220 * i / rate)))
+                    for i in range(n))
+
+
+async def send_audio(session: Any, pcm: bytes, chunk: float = 0.05) -> None:
+    step = int(chunk * 16000) * 2
+    for i in range(0, len(pcm), step):
+        await session.send_realtime_input(
+            audio=types.Blob(data=pcm[i : i + step], mime_type="audio/pcm;rate=16000"))
+
+
+def text_of(m: types.LiveServerMessage) -> str:
+    c = m.server_content
+    return (c.output_transcription.text or "") if c and c.output_transcription else ""
+
+
+def notes(server: FakeLiveServer) -> list[str]:
+    out = []
+    for m in server.received:
+        if m.kind == "client_content":
+            for turn in m.data.get("turns", []):
+                out += [p.get("text", "") for p in turn.get("parts", [])]
+    return out
+
+
+async def settled(session: InterruptAwareSession, n: int = 1) -> list[Interruption]:
+    for _ in range(300):
+        if len(session.interruptions) >= n:
+            return session.interruptions
+        await asyncio.sleep(0.01)
+    raise AssertionError(f"fewer than {n} records: {session.interruptions}")
+
+
+async def story_then_text_barge_in(session: Any, barge: str) -> list[types.LiveServerMessage]:
+    await session.send_realtime_input(text="Tell me a story.")
+    seen: list[types.LiveServerMessage] = []
+    async for m in session.receive():
+        seen.append(m)
+        if text_of(m) and sum(bool(text_of(x)) for x in seen) == 5:
+            await session.send_realtime_input(text=barge)
+    return seen
+
+
+class Receiver:
+    """The app's receive loop, in the background, as real apps run it."""
+
+    def __init__(self, session: Any) -> None:
+        self.session = session
+        self.turns: list[list[types.LiveServerMessage]] = []
+        self.task = asyncio.get_running_loop().create_task(self._run())
+
+    async def _run(self) -> None:
+        while True:
+            turn: list[types.LiveServerMessage] = []
+            self.turns.append(turn)
+            async for m in self.session.receive():
+                turn.append(m)
+
+    async def stop(self) -> None:
+        self.task.cancel()
+        await asyncio.gather(self.task, return_exceptions=True)
+
+
+async def test_on_interrupt_waits_for_the_first_words() -> None:
+    # The user's words are transcribed only after `interrupted` (as on the real service).
+    policy = InjectionPolicy(timing="on_interrupt", first_words_wait=2.0)
+    async with FakeLiveServer(replies=[STORY, "Dragons!", "Right."], speed=SPEED) as server:
+        async with connect(server.client(), model=M25, config=AUDIO, policy=policy) as session:
+            await story_then_text_barge_in(session, "What about dragons?")
+            receiver = Receiver(session)
+            (record,) = await settled(session)
+            await receiver.stop()
+    assert record.injected and record.user_text == "What about dragons?"
+    assert "<<<What about dragons?>>>" in notes(server)[0]
+
+
+@needs_context_update
+async def test_after_user_turn_by_context_update_informs_the_reply_without_a_turn() -> None:
+    contexts: list[list[tuple[str, str]]] = []
+
+    def model(context: list[tuple[str, str]]) -> str:
+        contexts.append(list(context))
+        return STORY if len(contexts) == 1 else "Dragons, yes."
+
+    policy = InjectionPolicy(timing="after_user_turn", channel="context_update", quiet_gap=0.2)
+    config = {**AUDIO, "system_instruction": SYSTEM}
+    async with FakeLiveServer(replies=model, speed=SPEED, silence_seconds=0.5,
+                              user_transcripts=["What about dragons?"]) as server:
+        async with connect(server.client(), model=M25, config=config, policy=policy) as session:
+            receiver = Receiver(session)
+            await session.send_realtime_input(text="Tell me a story.")
+            await server.wait_for(
+                lambda: bool(server.turns) and server.turns[0].delivered.count(" ") >= 4)
+            await send_audio(session, tone(0.3, 4000))  # the user talks over the story
+            await send_audio(session, tone(0.2, 0))  # ... pauses, not long enough to end
+            await server.wait_for(lambda: any(m.kind == "context_update" for m in server.received))
+            await send_audio(session, tone(0.4, 0))  # ... and is done
+            await server.wait_for(lambda: len(server.turns) == 2 and server.turns[1].ended_at)
+            (record,) = await settled(session)
+            await receiver.stop()
+    assert record.injected and record.channel == "context_update"
+    assert record.user_text == "What about dragons?"
+    assert len(server.turns) == 2  # the update started no turn of its own
+    system = [text for role, text in contexts[1] if role == "system"]
+    assert system and system[-1].startswith(SYSTEM) and record.prompt in system[-1]
+    assert "Dragons" in "".join(text_of(m) for turn in receiver.turns for m in turn)
+
+
+async def test_hold_back_on_3_8_keeps_the_reply_until_the_note_is_out_and_never_cascades() -> None:
+    policy = InjectionPolicy(timing="after_user_turn", hold_output=True, hold_timeout=2.0)
+    async with FakeLiveServer(replies=[STORY, "An answer that ignores the note.", "Noted."],
+                              speed=SPEED) as server:
+        async with connect(server.client(), model=M38, config=AUDIO, policy=policy) as session:
+            await story_then_text_barge_in(session, "Wait.")
+            # The model answered the barge-in at once; that answer was held while the note
+            # went out, then given to the app: the note cut it (3.8), and it answered the note.
+            first = [m async for m in session.receive()]
+            second = [m async for m in session.receive()]
+            await server.wait_for(lambda: len(server.turns) >= 3)
+            records = await settled(session)
+    assert len(records) == 1 and records[0].injected  # no second note for our own cut
+    assert len(notes(server)) == 1
+    assert any(m.server_content and m.server_content.interrupted for m in first)
+    assert "Noted." in "".join(text_of(m) for m in first + second)
+    note_at = next(m.time for m in server.received if m.kind == "client_content")
+    assert server.turns[1].started_at <= note_at  # the held answer had begun before the note
+
+
+async def test_a_note_is_not_sent_once_the_model_answers_without_hold() -> None:
+    policy = InjectionPolicy(timing="after_user_turn")
+    async with FakeLiveServer(replies=[STORY, "Answer.", "Extra."], speed=SPEED) as server:
+        async with connect(server.client(), model=M25, config=AUDIO, policy=policy) as session:
+            await story_then_text_barge_in(session, "Wait.")
+            async for _ in session.receive():
+                pass
+            (record,) = await settled(session)
+    assert not record.injected and record.reason == "the model had already started answering"
+    assert notes(server) == []
+
+
+async def test_held_output_is_released_when_no_note_is_sent() -> None:
+    policy = InjectionPolicy(timing="after_user_turn", hold_output=True)
+    async with FakeLiveServer(replies=[STORY, "Answer."], speed=SPEED) as server:
+        async with connect(server.client(), model=M25, config=AUDIO, policy=policy,
+                           prompt_builder=lambda h, u, hist: None) as session:
+            await story_then_text_barge_in(session, "Wait.")
+            reply = [m async for m in session.receive()]
+            (record,) = await settled(session)
+    assert record.reason == "builder returned None"
+    assert "".join(text_of(m) for m in reply) == "Answer."  # nothing lost
+
+
+async def test_held_output_is_released_after_the_hold_timeout() -> None:
+    class Hangs(InterruptAwareSession):
+        async def inject(self, prompt: str) -> None:
+            await asyncio.Event().wait()  # a send that never completes
+
+    policy = InjectionPolicy(timing="after_user_turn", hold_output=True, hold_timeout=0.3)
+    async with FakeLiveServer(replies=[STORY, "Answer."], speed=SPEED) as server:
+        cm = server.client().aio.live.connect(model=M25, config=AUDIO)
+        async with Hangs(cm, policy=policy) as session:
+            await story_then_text_barge_in(session, "Wait.")
+            loop = asyncio.get_running_loop()
+            t0 = loop.time()
+            reply = [m async for m in session.receive()]
+            waited = loop.time() - t0
+    assert "".join(text_of(m) for m in reply) == "Answer."
+    assert 0.25 <= waited < 2.0
+    assert session.interruptions[-1].reason == "session closed"
+
+
+async def test_should_inject_can_decline() -> None:
+    class Picky(InterruptAwareSession):
+        def should_inject(self, record: Interruption) -> bool:
+            return "dragons" in record.user_text
+
+    async with FakeLiveServer(replies=[STORY, "OK."], speed=SPEED) as server:
+        cm = server.client().aio.live.connect(model=M25, config=AUDIO)
+        async with Picky(cm, policy=InjectionPolicy(first_words_wait=1.0)) as session:
+            await story_then_text_barge_in(session, "Cough.")
+            (record,) = await settled(session)
+    assert record.reason == "should_inject declined" and notes(server) == []
+
+
+async def test_stall_recovery_nudges_a_frozen_model_and_reports_the_stall() -> None:
+    policy = InjectionPolicy(stall_nudge=0.3, stall_report=0.6)
+    quirks = Quirks(freeze_after_barge_in=True)
+    async with FakeLiveServer(replies=[STORY, "Never said."], speed=SPEED,
+                              quirks=quirks) as server:
+        async with connect(server.client(), model=M25, config=AUDIO, policy=policy) as session:
+            await story_then_text_barge_in(session, "Wait.")
+            for _ in range(200):
+                if session.stalls:
+                    break
+                await asyncio.sleep(0.01)
+    (stall,) = session.stalls
+    assert stall.seconds >= 0.6
+    assert [m.data["text"] for m in server.received
+            if m.kind == "realtime_input" and m.data.get("text") == " "] == [" "]
+
+
+@pytest.mark.skipif(hasattr(live.AsyncSession, "send_context_update"),
+                    reason="this google-genai has send_context_update")
+async def test_context_update_falls_back_with_one_warning_on_an_old_sdk(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    async with FakeLiveServer(replies=["Hi."], speed=SPEED) as server:
+        policy = InjectionPolicy(channel="context_update")
+        a = connect(server.client(), model=M25, config=AUDIO, policy=policy)
+        b = connect(server.client(), model=M25, config=AUDIO, policy=policy)
+    assert a.policy.channel == b.policy.channel == "realtime_text"
+    warnings = [r for r in caplog.records
+                if r.levelno == logging.WARNING and "send_context_update" in r.getMessage()]
+    assert len(warnings) <= 1
+
+
+def test_policy_fields_come_from_the_model_table() -> None:
+    from google import genai
+
+    client = genai.Client(api_key="fake")
+    s = connect(client, model="gemini-3.1-flash-live-preview",
+                policy=InjectionPolicy(timing="after_user_turn"))
+    assert (s.policy.timing, s.policy.channel) == ("after_user_turn", "realtime_text")
+    with pytest.raises(TypeError, match="policy must be an InjectionPolicy"):
+        connect(client, model=M25, policy="fast")  # type: ignore[arg-type]

@@ -68,7 +68,7 @@ def word_error(a: str, b: str) -> int:
     return prev[-1]
 
 
-async def run(s: Scenario, *, reports: bool, scale: float) -> tuple[Interruption, str]:
+async def run(s: Scenario, *, reports: bool, scale: float) -> tuple[Interruption, str] | None:
     class Scaled(InterruptAwareSession):
         clock = staticmethod(lambda: time.monotonic() * scale)
 
@@ -97,12 +97,26 @@ async def run(s: Scenario, *, reports: bool, scale: float) -> tuple[Interruption
                             if part.inline_data and part.inline_data.data:
                                 speaker.write(part.inline_data.data)
                 barger.cancel()
+
+                async def drain() -> None:
+                    # Keep reading, as an app does: unread frames would stall the close.
+                    while True:
+                        async for _ in session.receive():
+                            pass
+
+                drainer = asyncio.create_task(drain())
                 for _ in range(300):
                     if session.interruptions:
                         break
                     await asyncio.sleep(0.01)
+                if not session.interruptions:
+                    drainer.cancel()
+                    await asyncio.gather(drainer, return_exceptions=True)
+                    return None  # the story ended before the user cut in
                 record = session.interruptions[-1]
                 turn = next(t for t in server.turns if t.interrupted)
+                drainer.cancel()
+                await asyncio.gather(drainer, return_exceptions=True)
                 return record, heard_words(turn.words, speaker.played).strip()
 
 
@@ -120,18 +134,24 @@ async def main() -> int:
     rng = random.Random(args.seed)
     errors: dict[str, list[int]] = {"reports": [], "estimate": [], "received": []}
     t0 = time.monotonic()
+    missed = 0
     for i in range(args.n):
-        s = Scenario(story=rng.choice(STORIES), at=rng.uniform(0.4, 6.0),
+        s = Scenario(story=rng.choice(STORIES), at=rng.uniform(0.4, 5.0),
                      chunk=rng.choice([0.02, 0.04, 0.1, 0.2]), lag=rng.uniform(-0.3, 0.3),
                      jitter=rng.uniform(0.0, 0.02), latency=rng.uniform(0.0, 0.06))
-        with_reports, truth_r = await run(s, reports=True, scale=args.scale)
-        estimated, truth_e = await run(s, reports=False, scale=args.scale)
+        reported = await run(s, reports=True, scale=args.scale)
+        estimate = await run(s, reports=False, scale=args.scale)
+        if reported is None or estimate is None:
+            missed += 1
+            continue
+        (with_reports, truth_r), (estimated, truth_e) = reported, estimate
         errors["reports"].append(word_error(with_reports.heard, truth_r))
         errors["estimate"].append(word_error(estimated.heard, truth_e))
         errors["received"].append(word_error(with_reports.generated, truth_r))
         print(f"\r{i + 1}/{args.n} scenarios", end="", file=sys.stderr, flush=True)
     print(file=sys.stderr)
-    print(f"{args.n} barge-in scenarios, seed {args.seed}, {time.monotonic() - t0:.0f} s\n")
+    print(f"{args.n - missed} barge-in scenarios ({missed} missed: the reply ended first), "
+          f"seed {args.seed}, {args.scale:g}x real time, {time.monotonic() - t0:.0f} s\n")
     print("| mode | mean word error | p95 word error |")
     print("| --- | --- | --- |")
     for mode, values in errors.items():

@@ -1,0 +1,190 @@
+"""Which timing and channel work best per model family?  The same barge-ins, every policy.
+
+Each run: the offline server (with the quirks of a model family) tells a story; the user talks
+over it with audio (transcribed one second late, as the real service does), stops, and waits
+for the answer. The app keeps receiving throughout, as real apps do. Per cell (model family x
+timing x channel) it prints, averaged over the runs:
+
+- replies: model turns started per barge-in (1 is ideal: one answer, not one per input);
+- overlap: seconds of model audio generated while the user was still speaking;
+- latency: seconds from the end of the user's speech to the first model audio after it;
+- informed: share of answers whose context held the note, with the user's words, before the
+  answer began (what the note is for);
+- dropped: notes not sent (stale, superseded), per barge-in;
+- closed: runs where the service closed the session (3.1 and clientContent: 1007).
+
+    python benchmarks/policies.py [--runs 4] [--speed 20] [--seed 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import math
+import random
+import statistics
+import struct
+import sys
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from google.genai import errors, types
+
+from gemini_live_interrupt import InjectionPolicy, InterruptAwareSession
+from gemini_live_interrupt.testing import FakeLiveServer
+
+FAMILIES = {
+    "2.5": "gemini-2.5-flash-native-audio-preview-12-2025",
+    "3.1": "gemini-3.1-flash-live-preview",
+    "3.8": "gemini-3.8-live",
+}
+TIMINGS: dict[str, dict[str, Any]] = {
+    "on_interrupt": {"timing": "on_interrupt"},
+    "after_user_turn": {"timing": "after_user_turn"},
+    "after_user_turn+hold": {"timing": "after_user_turn", "hold_output": True},
+}
+CHANNELS = ["client_content", "realtime_text", "context_update"]
+STORY = (
+    "Once upon a time a small robot lived in a lighthouse by the sea. Every night it counted "
+    "the ships that passed, one by one, and wrote their names in a blue notebook. One stormy "
+    "night a ship with no name sailed straight toward the rocks."
+)
+QUESTION = "What about the dragons in the cave?"
+CONFIG: dict[str, Any] = {
+    "response_modalities": ["AUDIO"],
+    "output_audio_transcription": {},
+    "input_audio_transcription": {},
+    "system_instruction": "You tell stories.",
+}
+
+
+def pcm(seconds: float, amplitude: int) -> bytes:
+    n = int(seconds * 16000)
+    return b"".join(struct.pack("<h", int(amplitude * math.sin(i / 7))) for i in range(n))
+
+
+@dataclass
+class Run:
+    replies: int = 0
+    overlap: float = 0.0
+    latency: float | None = None
+    informed: bool = False
+    dropped: int = 0
+    closed: bool = False
+
+
+@dataclass
+class Cell:
+    runs: list[Run] = field(default_factory=list)
+
+
+async def one_run(model: str, policy: InjectionPolicy, speed: float, at_words: int,
+                  talk: float) -> Run:
+    contexts: list[tuple[float, list[tuple[str, str]]]] = []
+    server_ref: list[FakeLiveServer] = []
+
+    def reply(context: list[tuple[str, str]]) -> str:
+        contexts.append((server_ref[0].now(), list(context)))
+        return STORY if len(contexts) == 1 else "Dragons sleep in the cave by the sea."
+
+    class Scaled(InterruptAwareSession):
+        clock = staticmethod(lambda: time.monotonic() * speed)
+
+    result = Run()
+    server = FakeLiveServer(replies=reply, speed=speed, user_transcripts=[QUESTION],
+                            input_transcription_delay=1.0, silence_seconds=0.5)
+    server_ref.append(server)
+    async with server:
+        cm = server.client().aio.live.connect(model=model, config=CONFIG)
+        async with Scaled(cm, policy=policy) as session:
+
+            async def receive_forever() -> None:
+                try:
+                    while True:
+                        async for _ in session.receive():
+                            pass
+                except errors.APIError:
+                    result.closed = True
+
+            receiver = asyncio.create_task(receive_forever())
+            await session.send_realtime_input(text="Tell me a story.")
+            try:
+                await server.wait_for(
+                    lambda: bool(server.turns) and len(server.turns[0].delivered.split())
+                    >= at_words, timeout=10)
+                chunk = 0.05
+                speech_start = server.now()
+                for _ in range(round(talk / chunk)):
+                    await session.send_realtime_input(audio=types.Blob(
+                        data=pcm(chunk, 4000), mime_type="audio/pcm;rate=16000"))
+                    await asyncio.sleep(chunk / speed)
+                speech_end = server.now()
+                for _ in range(round(1.5 / chunk)):
+                    await session.send_realtime_input(audio=types.Blob(
+                        data=pcm(chunk, 0), mime_type="audio/pcm;rate=16000"))
+                    await asyncio.sleep(chunk / speed)
+                await asyncio.sleep(3.0 / speed)
+                await server.wait_for(lambda: all(t.ended_at for t in server.turns), timeout=5)
+            except Exception:
+                result.closed = True
+                speech_start = speech_end = server.now()
+            receiver.cancel()
+            await asyncio.gather(receiver, return_exceptions=True)
+            records = session.interruptions
+    after = [t for t in server.turns[1:]]
+    result.replies = len(after)
+    for t in after:
+        end = t.ended_at if t.ended_at is not None else speech_end
+        result.overlap += max(0.0, min(end, speech_end) - max(t.started_at, speech_start)) * speed
+    answers = [t for t in after if t.started_at >= speech_end - 1e-6]
+    if answers:
+        result.latency = (answers[0].started_at - speech_end) * speed
+        ctx = next((c for at, c in contexts if at >= answers[0].started_at - 1e-3), [])
+        result.informed = any("Interruption note" in text and "dragons" in text
+                              for _, text in ctx)
+    result.dropped = sum(1 for r in records if not r.injected)
+    return result
+
+
+def fmt(values: list[float]) -> str:
+    return f"{statistics.fmean(values):.2f}" if values else "-"
+
+
+async def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--runs", type=int, default=4, help="runs per cell (default 4)")
+    ap.add_argument("--speed", type=float, default=20.0, help="times faster than real time")
+    ap.add_argument("--seed", type=int, default=3)
+    args = ap.parse_args()
+    rng = random.Random(args.seed)
+    plan = [(rng.randint(5, 15), rng.uniform(1.0, 2.5)) for _ in range(args.runs)]
+    t0 = time.monotonic()
+    cells: dict[tuple[str, str, str], Cell] = {}
+    total = len(FAMILIES) * len(TIMINGS) * len(CHANNELS)
+    for family, model in FAMILIES.items():
+        for timing, extra in TIMINGS.items():
+            for channel in CHANNELS:
+                policy = InjectionPolicy(channel=channel, **extra)  # type: ignore[arg-type]
+                cell = cells.setdefault((family, timing, channel), Cell())
+                for at_words, talk in plan:
+                    cell.runs.append(await one_run(model, policy, args.speed, at_words, talk))
+                print(f"\r{len(cells)}/{total} cells", end="", file=sys.stderr, flush=True)
+    print(file=sys.stderr)
+    print(f"{args.runs} barge-ins per cell, {args.speed:g}x real time, seed {args.seed}, "
+          f"{time.monotonic() - t0:.0f} s\n")
+    print("| model | timing | channel | replies | overlap s | latency s | informed | dropped "
+          "| closed |")
+    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+    for (family, timing, channel), cell in cells.items():
+        runs = cell.runs
+        lat = [r.latency for r in runs if r.latency is not None]
+        print(f"| {family} | {timing} | {channel} | {fmt([r.replies for r in runs])} "
+              f"| {fmt([r.overlap for r in runs])} | {fmt(lat)} "
+              f"| {fmt([float(r.informed) for r in runs])} | {fmt([r.dropped for r in runs])} "
+              f"| {sum(r.closed for r in runs)}/{len(runs)} |")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(asyncio.run(main()))

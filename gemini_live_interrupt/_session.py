@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import logging
 import time
@@ -187,8 +188,24 @@ class InterruptAwareSession(_SessionBase):
         try:
             await self._cancel_pending()
         finally:
-            result = await self._connection.__aexit__(exc_type, exc, tb)
+            # Frames the app left unread pause the socket's reader, and the close handshake
+            # then waits out websockets' close timeout (10 s): read them while closing.
+            drain = asyncio.get_running_loop().create_task(self._drain())
+            try:
+                result = await self._connection.__aexit__(exc_type, exc, tb)
+            finally:
+                drain.cancel()
+                await asyncio.gather(drain, return_exceptions=True)
         return result
+
+    async def _drain(self) -> None:
+        raw = self._raw
+        if raw is None:
+            return
+        with contextlib.suppress(Exception):
+            while True:
+                async for _ in raw.receive():
+                    pass
 
     async def send_tool_response(
         self,

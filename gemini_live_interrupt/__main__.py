@@ -55,7 +55,7 @@ async def demo(speed: float, printer: _Printer) -> int:
     from google.genai import types
 
     try:
-        from gemini_live_interrupt import InterruptAwareSession, connect
+        from gemini_live_interrupt import InjectionPolicy, InterruptAwareSession, connect
         from gemini_live_interrupt.testing import FakeLiveServer, SimulatedSpeaker
     except ImportError as exc:  # trustme missing: the testing extra is not installed
         print(f"The demo needs the testing extra: pip install -e \".[testing]\" ({exc})",
@@ -75,7 +75,11 @@ async def demo(speed: float, printer: _Printer) -> int:
     async with server:
         printer.event("server", f"offline Live server on {server.url} (no API key needed)")
         session: InterruptAwareSession
-        async with connect(server.client(), model=DEMO_MODEL, config=config) as session, \
+        # The user cuts in by realtime text, which the service answers at once: send the note
+        # at once too (the original's timing), so the demo shows it.
+        policy = InjectionPolicy(timing="on_interrupt")
+        async with connect(server.client(), model=DEMO_MODEL, config=config,
+                           policy=policy) as session, \
                 SimulatedSpeaker(session.playback, speed=speed) as speaker:
             printer.event("user", "Tell me a story about a robot.")
             await session.send_realtime_input(text="Tell me a story about a robot.")

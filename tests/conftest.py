@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from google.genai import live, types
 
-from gemini_live_interrupt import disable_interrupt_resume
+from gemini_live_interrupt import InjectionPolicy, disable_interrupt_resume
 
 # Features newer than the declared lower bound of google-genai (2.0): their tests skip there.
 needs_word_timestamps = pytest.mark.skipif(
@@ -19,6 +19,10 @@ needs_interim_transcription = pytest.mark.skipif(
 needs_context_update = pytest.mark.skipif(
     not hasattr(live.AsyncSession, "send_context_update"),
     reason="this google-genai has no send_context_update")
+
+#: The original package's timing: a note as soon as the interruption arrives (the default for
+#: unknown models; known families wait for the end of the user's turn).
+NOW = InjectionPolicy(timing="on_interrupt")
 
 M25 = "gemini-2.5-flash-native-audio-preview-12-2025"
 M31 = "gemini-3.1-flash-live-preview"

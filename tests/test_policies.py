@@ -200,14 +200,15 @@ async def test_should_inject_can_decline() -> None:
 
     async with FakeLiveServer(replies=[STORY, "OK."], speed=SPEED) as server:
         cm = server.client().aio.live.connect(model=M25, config=AUDIO)
-        async with Picky(cm, policy=InjectionPolicy(first_words_wait=1.0)) as session:
+        async with Picky(cm, policy=InjectionPolicy(timing="on_interrupt",
+                                                 first_words_wait=1.0)) as session:
             await story_then_text_barge_in(session, "Cough.")
             (record,) = await settled(session)
     assert record.reason == "should_inject declined" and notes(server) == []
 
 
 async def test_stall_recovery_nudges_a_frozen_model_and_reports_the_stall() -> None:
-    policy = InjectionPolicy(stall_nudge=0.3, stall_report=0.6)
+    policy = InjectionPolicy(timing="on_interrupt", stall_nudge=0.3, stall_report=0.6)
     quirks = Quirks(freeze_after_barge_in=True)
     async with FakeLiveServer(replies=[STORY, "Never said."], speed=SPEED,
                               quirks=quirks) as server:
@@ -243,7 +244,11 @@ def test_policy_fields_come_from_the_model_table() -> None:
 
     client = genai.Client(api_key="fake")
     s = connect(client, model="gemini-3.1-flash-live-preview",
-                policy=InjectionPolicy(timing="after_user_turn"))
-    assert (s.policy.timing, s.policy.channel) == ("after_user_turn", "realtime_text")
+                policy=InjectionPolicy(timing="on_interrupt"))
+    assert (s.policy.timing, s.policy.channel) == ("on_interrupt", "realtime_text")
+    s = connect(client, model="gemini-2.5-flash-native-audio-preview-12-2025")
+    assert (s.policy.timing, s.policy.channel) == ("after_user_turn", "client_content")
+    s = connect(client, model="unknown-live-model")
+    assert (s.policy.timing, s.policy.channel) == ("on_interrupt", "realtime_text")
     with pytest.raises(TypeError, match="policy must be an InjectionPolicy"):
         connect(client, model=M25, policy="fast")  # type: ignore[arg-type]

@@ -196,7 +196,7 @@ def test_bad_policies_fail_at_construction(kwargs: dict[str, object], exc: type[
 
 def test_model_table() -> None:
     assert policy_for_model("models/gemini-3.1-flash-live-preview") == (
-        "on_interrupt", "realtime_text")
+        "after_user_turn", "realtime_text")
     assert policy_for_model("gemini-3.8-live")[1] == "client_content"
     assert policy_for_model("gemini-2.5-flash-native-audio-preview-12-2025")[1] == "client_content"
     assert policy_for_model("some-future-model") == FALLBACK

@@ -17,7 +17,7 @@ from gemini_live_interrupt import (
 )
 from gemini_live_interrupt.testing import FakeLiveServer
 
-from .conftest import AUDIO, M25, M31, STORY
+from .conftest import AUDIO, M25, M31, NOW, STORY
 
 SPEED = 25.0
 
@@ -80,7 +80,7 @@ async def settled(session: InterruptAwareSession, n: int = 1) -> list[Interrupti
 async def test_wrapped_connect_sends_one_note_with_heard_and_history() -> None:
     replies = ["Hi there.", STORY, "Dragons, then."]
     async with FakeLiveServer(replies=replies, speed=SPEED) as server:
-        async with connect(server.client(), model=M25, config=AUDIO) as session:
+        async with connect(server.client(), policy=NOW, model=M25, config=AUDIO) as session:
             assert session.session_id == session.raw.session_id
             await session.send_realtime_input(text="Hello.")
             first = [m async for m in session.receive()]
@@ -109,7 +109,8 @@ async def test_wrapped_connect_sends_one_note_with_heard_and_history() -> None:
 
 async def test_user_speech_over_the_model_goes_to_history_and_notes() -> None:
     async with FakeLiveServer(replies=[STORY, "Dragons, then.", "OK."], speed=SPEED) as server:
-        async with connect(server.client(), model=M25, config=AUDIO, max_history=10) as session:
+        async with connect(server.client(), policy=NOW,
+                           model=M25, config=AUDIO, max_history=10) as session:
             await barge_in_turn(session, barge="What about dragons?")
             (record,) = await settled(session)
             async for _ in session.receive():  # the next reply
@@ -125,7 +126,8 @@ async def test_user_speech_over_the_model_goes_to_history_and_notes() -> None:
 
 async def test_gemini_3_1_gets_the_note_as_realtime_text_and_survives() -> None:
     async with FakeLiveServer(replies=[STORY, "Fine.", "Sure."], speed=SPEED) as server:
-        async with connect(server.client(), model=M31, config=AUDIO, max_history=10) as session:
+        async with connect(server.client(), policy=NOW,
+                           model=M31, config=AUDIO, max_history=10) as session:
             await barge_in_turn(session)
             (record,) = await settled(session)
             assert record.channel == "realtime_text" and record.injected
@@ -143,7 +145,7 @@ async def test_gemini_3_1_gets_the_note_as_realtime_text_and_survives() -> None:
 
 
 async def test_shim_makes_unchanged_code_interrupt_aware() -> None:
-    enable_interrupt_resume(max_history=2)
+    enable_interrupt_resume(max_history=2, policy=NOW)
     async with FakeLiveServer(replies=[STORY, "OK."], speed=SPEED) as server:
         client = server.client()
         async with client.aio.live.connect(model=M25, config=AUDIO) as session:
@@ -166,7 +168,8 @@ async def test_subclass_prompt_and_hook() -> None:
             seen.append(record)
 
     async with FakeLiveServer(replies=[STORY, "OK."], speed=SPEED) as server:
-        async with Mine(server.client().aio.live.connect(model=M25, config=AUDIO)) as session:
+        async with Mine(server.client().aio.live.connect(model=M25, config=AUDIO),
+                        policy=NOW) as session:
             assert session.model == M25
             await barge_in_turn(session)
             await settled(session)
@@ -187,7 +190,7 @@ async def test_a_raising_builder_is_logged_and_the_default_is_used(
 
     async with FakeLiveServer(replies=[STORY, "OK.", "Noted.", "Still here."],
                               speed=SPEED) as server:
-        async with connect(server.client(), model=M25, config=AUDIO,
+        async with connect(server.client(), policy=NOW, model=M25, config=AUDIO,
                            prompt_builder=broken) as session:
             await barge_in_turn(session)
             (record,) = await settled(session)
@@ -206,7 +209,7 @@ async def test_a_raising_builder_is_logged_and_the_default_is_used(
 
 async def test_a_builder_returning_none_sends_nothing() -> None:
     async with FakeLiveServer(replies=[STORY, "OK."], speed=SPEED) as server:
-        async with connect(server.client(), model=M25, config=AUDIO,
+        async with connect(server.client(), policy=NOW, model=M25, config=AUDIO,
                            prompt_builder=lambda h, u, hist: None) as session:
             await barge_in_turn(session)
             (record,) = await settled(session)
@@ -216,7 +219,8 @@ async def test_a_builder_returning_none_sends_nothing() -> None:
 
 async def test_a_phantom_interrupt_sends_nothing() -> None:
     async with FakeLiveServer(replies=["Short answer."], speed=SPEED) as server:
-        async with connect(server.client(), model=M25, config={"response_modalities": ["TEXT"]}
+        async with connect(server.client(), policy=NOW,
+                           model=M25, config={"response_modalities": ["TEXT"]}
                            ) as session:
             await session.send_realtime_input(text="Hi")
             async for _ in session.receive():
@@ -239,7 +243,8 @@ async def test_a_dead_line_under_the_note_never_breaks_the_receive_loop() -> Non
             return "note"
 
     async with FakeLiveServer(replies=[STORY], speed=SPEED) as server:
-        async with CutsTheLine(server.client().aio.live.connect(model=M25, config=AUDIO)) as s:
+        async with CutsTheLine(server.client().aio.live.connect(model=M25, config=AUDIO),
+                               policy=NOW) as s:
             with pytest.raises(errors.APIError):  # the app sees the SDK's own error, as before
                 await barge_in_turn(s)
                 async for _ in s.receive():
@@ -253,7 +258,7 @@ async def test_a_dead_line_under_the_note_never_breaks_the_receive_loop() -> Non
 
 async def test_a_dropped_connection_reaches_the_app_as_the_sdk_error() -> None:
     async with FakeLiveServer(replies=[STORY], speed=SPEED) as server:
-        async with connect(server.client(), model=M25, config=AUDIO) as session:
+        async with connect(server.client(), policy=NOW, model=M25, config=AUDIO) as session:
             await session.send_realtime_input(text="Tell me a story.")
             with pytest.raises(errors.APIError) as info:
                 async for message in session.receive():
@@ -266,7 +271,7 @@ async def test_receive_yields_exactly_what_the_sdk_yields() -> None:
     async def kinds(wrap: bool) -> list[tuple[bool, bool, bool]]:
         async with FakeLiveServer(replies=["One two three four five."], speed=SPEED) as server:
             cm = server.client().aio.live.connect(model=M25, config=AUDIO)
-            async with (InterruptAwareSession(cm) if wrap else cm) as session:
+            async with (InterruptAwareSession(cm, policy=NOW) if wrap else cm) as session:
                 await session.send_realtime_input(text="Count.")
                 return [
                     (bool(m.server_content and m.server_content.output_transcription),
@@ -285,7 +290,7 @@ async def test_tool_calls_pass_through() -> None:
     config = {**AUDIO, "tools": [{"function_declarations": [{"name": "get_time"}]}]}
     async with FakeLiveServer(replies=[ToolCall("get_time", {}), "It is noon."],
                               speed=SPEED) as server:
-        async with connect(server.client(), model=M25, config=config) as session:
+        async with connect(server.client(), policy=NOW, model=M25, config=config) as session:
             await session.send_realtime_input(text="What time is it?")
             calls: list[types.FunctionCall] = []
             seen: list[types.LiveServerMessage] = []
@@ -310,7 +315,8 @@ async def test_leaving_the_session_with_a_note_pending_cancels_it_cleanly() -> N
             await gate.wait()  # never set: the hook is still running when the app leaves
 
     async with FakeLiveServer(replies=[STORY], speed=SPEED) as server:
-        async with SlowHook(server.client().aio.live.connect(model=M25, config=AUDIO)) as s:
+        async with SlowHook(server.client().aio.live.connect(model=M25, config=AUDIO),
+                            policy=NOW) as s:
             await s.send_realtime_input(text="Tell me a story.")
             async for message in s.receive():
                 if words_in([message]):
@@ -327,7 +333,7 @@ async def test_leaving_with_unread_frames_does_not_wait_out_the_close_timeout() 
     # websockets pauses reading when frames pile up unread; the close handshake would then
     # wait its 10 s timeout. The session reads them while it closes.
     async with FakeLiveServer(replies=[STORY], speed=1000.0) as server:
-        session = connect(server.client(), model=M25, config=AUDIO)
+        session = connect(server.client(), policy=NOW, model=M25, config=AUDIO)
         async with session:
             await session.send_realtime_input(text="Tell me a story.")
             await server.wait_for(lambda: bool(server.turns) and server.turns[0].ended_at)

@@ -252,3 +252,29 @@ def test_policy_fields_come_from_the_model_table() -> None:
     assert (s.policy.timing, s.policy.channel) == ("on_interrupt", "realtime_text")
     with pytest.raises(TypeError, match="policy must be an InjectionPolicy"):
         connect(client, model=M25, policy="fast")  # type: ignore[arg-type]
+
+
+async def test_a_tool_call_is_never_held_and_the_note_waits_for_its_response() -> None:
+    from gemini_live_interrupt.testing import ToolCall
+
+    config = {**AUDIO, "tools": [{"function_declarations": [{"name": "look_up"}]}]}
+    policy = InjectionPolicy(timing="after_user_turn", hold_output=True, hold_timeout=2.0)
+    replies = [STORY, ToolCall("look_up", {"what": "dragons"}), "Dragons live in caves."]
+    async with FakeLiveServer(replies=replies, speed=SPEED) as server:
+        async with connect(server.client(), model=M25, config=config, policy=policy) as session:
+            await story_then_text_barge_in(session, "Look up dragons.")
+            loop = asyncio.get_running_loop()
+            got_call_at = None
+            async for m in session.receive():
+                if m.tool_call and m.tool_call.function_calls:
+                    got_call_at = loop.time()
+                    # The note must not go out while this call is unanswered.
+                    assert not [x for x in server.received if x.kind == "client_content"]
+                    call = m.tool_call.function_calls[0]
+                    await session.send_tool_response(function_responses=types.FunctionResponse(
+                        id=call.id, name=call.name, response={"found": "caves"}))
+            (record,) = await settled(session)
+    assert got_call_at is not None
+    kinds = [m.kind for m in server.received if m.kind in ("tool_response", "client_content")]
+    assert kinds[0] == "tool_response"
+    assert record.injected, record

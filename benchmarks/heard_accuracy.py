@@ -25,7 +25,6 @@ from typing import Any
 
 from gemini_live_interrupt import InterruptAwareSession, Interruption
 from gemini_live_interrupt.testing import FakeLiveServer, Quirks, SimulatedSpeaker
-from gemini_live_interrupt.testing._truth import heard_words
 
 MODEL = "gemini-2.5-flash-native-audio-preview-12-2025"
 CONFIG: dict[str, Any] = {
@@ -117,7 +116,7 @@ async def run(s: Scenario, *, reports: bool, scale: float) -> tuple[Interruption
                 turn = next(t for t in server.turns if t.interrupted)
                 drainer.cancel()
                 await asyncio.gather(drainer, return_exceptions=True)
-                return record, heard_words(turn.words, speaker.played).strip()
+                return record, turn.heard_at(speaker.played).strip()
 
 
 def p95(values: list[int]) -> float:

@@ -10,7 +10,6 @@ import pytest
 
 from gemini_live_interrupt import InterruptAwareSession, Interruption, connect
 from gemini_live_interrupt.testing import FakeLiveServer, ModelTurn, Quirks, SimulatedSpeaker
-from gemini_live_interrupt.testing._truth import heard_words
 
 from .conftest import AUDIO, M25, NOW, STORY, needs_word_timestamps
 
@@ -70,7 +69,7 @@ async def test_reported_playback_gives_heard_within_a_word(jitter: float) -> Non
                                         seed=1) as speaker:
                 await play_and_barge_in(session, speaker, at=2.0)
                 record = await settled(session)
-                truth = heard_words(story_turn(server).words, speaker.played)
+                truth = story_turn(server).heard_at(speaker.played)
     assert abs(n_words(record.heard) - n_words(truth)) <= 1, (record.heard, truth)
     assert record.received_seconds > record.played_seconds + 1.0  # far more was sent than heard
     assert n_words(record.generated) > n_words(record.heard) + 2
@@ -84,7 +83,7 @@ async def test_estimate_without_reports_stays_within_two_words() -> None:
             async with SimulatedSpeaker(None, speed=SCALE) as speaker:  # reports nothing
                 await play_and_barge_in(session, speaker, at=2.0)
                 record = await settled(session)
-                truth = heard_words(story_turn(server).words, speaker.played)
+                truth = story_turn(server).heard_at(speaker.played)
             for _ in range(2):  # the answers to the user and to the note: read them, as apps
                 async for _ in session.receive():  # do (unread frames slow the close down)
                     pass
@@ -114,7 +113,7 @@ async def test_seconds_reports_and_word_timestamps_cut_exactly() -> None:
             record = await settled(session)
     assert session.playback.position == pytest.approx(1.7)
     assert record.played_seconds == pytest.approx(1.7)
-    assert record.heard == heard_words(story_turn(server).words, 1.7).strip()
+    assert record.heard == story_turn(server).heard_at(1.7).strip()
 
 
 async def test_heard_never_exceeds_what_was_received() -> None:

@@ -6,6 +6,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeAlias
 
+from ._truth import heard_words
+
 __all__ = [
     "ClientMessage",
     "Context",
@@ -88,6 +90,13 @@ class ModelTurn:
     interrupted: bool = False
     audio_seconds_sent: float = 0.0
     ended_at: float | None = None
+
+    def heard_at(self, played: float) -> str:
+        """Ground truth: the words a client that played ``played`` seconds of this turn heard.
+
+        A word counts once its midpoint has played, the rule the session uses for ``heard``.
+        """
+        return heard_words(self.words, played)
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ from google.genai import live, types
 from gemini_live_interrupt import InjectionPolicy, InterruptAwareSession, Interruption, connect
 from gemini_live_interrupt.testing import FakeLiveServer, Quirks
 
-from .conftest import AUDIO, M25, M38, STORY, needs_context_update
+from .conftest import AUDIO, M25, M38, STORY, needs_context_update, needs_interim_transcription
 
 SPEED = 25.0
 SYSTEM = "You are a kind storyteller."
@@ -278,3 +278,25 @@ async def test_a_tool_call_is_never_held_and_the_note_waits_for_its_response() -
     kinds = [m.kind for m in server.received if m.kind in ("tool_response", "client_content")]
     assert kinds[0] == "tool_response"
     assert record.injected, record
+
+
+@needs_interim_transcription
+async def test_interim_transcription_puts_the_first_words_in_an_early_note() -> None:
+    quirks = Quirks(interim_input_transcription=True)
+    policy = InjectionPolicy(timing="on_interrupt", first_words_wait=3.0)
+    async with FakeLiveServer(replies=[STORY, "Dragons."], speed=SPEED, quirks=quirks,
+                              user_transcripts=["What about dragons?"],
+                              input_transcription_delay=2.0) as server:
+        async with connect(server.client(), model=M25, config=AUDIO, policy=policy) as session:
+            receiver = Receiver(session)
+            await session.send_realtime_input(text="Tell me a story.")
+            await server.wait_for(
+                lambda: bool(server.turns) and server.turns[0].delivered.count(" ") >= 4)
+            await send_audio(session, tone(0.3, 4000))
+            (record,) = await settled(session)
+            await send_audio(session, tone(0.6, 0))
+            await receiver.stop()
+    # Sent on the first interim words, long before the final transcription arrived.
+    assert record.injected and record.user_text and "What about dragons?".startswith(
+        record.user_text)
+    assert record.user_text != "What about dragons?"

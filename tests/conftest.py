@@ -9,6 +9,7 @@ import pytest
 from google.genai import live, types
 
 from gemini_live_interrupt import InjectionPolicy, disable_interrupt_resume
+from gemini_live_interrupt.testing import FakeLiveServer
 
 # Features newer than the declared lower bound of google-genai (2.0): their tests skip there.
 needs_word_timestamps = pytest.mark.skipif(
@@ -48,3 +49,13 @@ def _no_shim_left_behind() -> Iterator[None]:
     yield
     disable_interrupt_resume()
     assert live.AsyncLive.connect is original
+
+
+def notes(server: FakeLiveServer) -> list[str]:
+    """Texts the client sent as clientContent turns (our notes, by that channel)."""
+    out: list[str] = []
+    for m in server.received:
+        if m.kind == "client_content":
+            for turn in m.data.get("turns", []):
+                out += [p.get("text", "") for p in turn.get("parts", [])]
+    return out

@@ -14,7 +14,15 @@ from google.genai import live, types
 from gemini_live_interrupt import InjectionPolicy, InterruptAwareSession, Interruption, connect
 from gemini_live_interrupt.testing import FakeLiveServer, Quirks
 
-from .conftest import AUDIO, M25, M38, STORY, needs_context_update, needs_interim_transcription
+from .conftest import (
+    AUDIO,
+    M25,
+    M38,
+    STORY,
+    needs_context_update,
+    needs_interim_transcription,
+    notes,
+)
 
 SPEED = 25.0
 SYSTEM = "You are a kind storyteller."
@@ -38,13 +46,6 @@ def text_of(m: types.LiveServerMessage) -> str:
     return (c.output_transcription.text or "") if c and c.output_transcription else ""
 
 
-def notes(server: FakeLiveServer) -> list[str]:
-    out = []
-    for m in server.received:
-        if m.kind == "client_content":
-            for turn in m.data.get("turns", []):
-                out += [p.get("text", "") for p in turn.get("parts", [])]
-    return out
 
 
 async def settled(session: InterruptAwareSession, n: int = 1) -> list[Interruption]:

@@ -10,12 +10,8 @@ from google.genai import types
 
 from gemini_live_interrupt.testing import FakeLiveServer, ModelTurn
 
-M25 = "gemini-2.5-flash-native-audio-preview-12-2025"
-AUDIO: dict[str, Any] = {
-    "response_modalities": ["AUDIO"],
-    "output_audio_transcription": {},
-    "input_audio_transcription": {},
-}
+from .conftest import AUDIO, M25
+
 STORY = (
     "Once upon a time a small robot lived in a lighthouse by the sea. Every night it counted "
     "the ships that passed, one by one, and wrote their names in a blue notebook."

@@ -12,9 +12,8 @@ from websockets.asyncio.client import connect as ws_connect
 
 from gemini_live_interrupt.testing import FakeLiveServer
 
-from .conftest import needs_context_update
+from .conftest import M25, needs_context_update
 
-M25 = "gemini-2.5-flash-native-audio-preview-12-2025"
 AUDIO: dict[str, Any] = {"response_modalities": ["AUDIO"], "output_audio_transcription": {}}
 PATH = "/ws/google.ai.generativelanguage.{v}.GenerativeService.BidiGenerateContent"
 SETUP = {"setup": {"model": f"models/{M25}"}}

@@ -3,23 +3,14 @@
 from __future__ import annotations
 
 import dataclasses
-from typing import Any
 
 import pytest
 from google.genai import errors, types
 
 from gemini_live_interrupt.testing import FakeLiveServer, Quirks, ToolCall
 
-from .conftest import needs_interim_transcription, needs_word_timestamps
+from .conftest import AUDIO, M25, M31, M38, needs_interim_transcription, needs_word_timestamps
 
-M25 = "gemini-2.5-flash-native-audio-preview-12-2025"
-M31 = "gemini-3.1-flash-live-preview"
-M38 = "gemini-3.8-live"
-AUDIO: dict[str, Any] = {
-    "response_modalities": ["AUDIO"],
-    "output_audio_transcription": {},
-    "input_audio_transcription": {},
-}
 STORY = (
     "Once upon a time a small robot lived in a lighthouse by the sea. Every night it counted "
     "the ships that passed, one by one, and wrote their names in a blue notebook."

@@ -17,7 +17,7 @@ from gemini_live_interrupt import (
 )
 from gemini_live_interrupt.testing import FakeLiveServer
 
-from .conftest import AUDIO, M25, M31, NOW, STORY
+from .conftest import AUDIO, M25, M31, NOW, STORY, notes
 
 SPEED = 25.0
 
@@ -54,14 +54,6 @@ async def barge_in_turn(session: Any, *, after_words: int = 6,
     return seen
 
 
-def notes(server: FakeLiveServer) -> list[str]:
-    """Texts the client sent as clientContent turns."""
-    out = []
-    for m in server.received:
-        if m.kind == "client_content":
-            for turn in m.data.get("turns", []):
-                out += [p.get("text", "") for p in turn.get("parts", [])]
-    return out
 
 
 def realtime_texts(server: FakeLiveServer) -> list[str]:

@@ -119,11 +119,6 @@ class Tracker:
         return [(role, text) for role, text in self._history]
 
     @property
-    def in_turn(self) -> bool:
-        """Whether a model turn is under way (started, not yet complete)."""
-        return self._turn is not None and not self._turn.complete
-
-    @property
     def episode(self) -> int:
         """The number of the latest barge-in episode (0 before any)."""
         return self._episode
@@ -179,9 +174,8 @@ class Tracker:
         # User speech first: a transcript in the same message as the flag belongs to the barge-in.
         self._on_input(content.input_transcription, now)
         interim = getattr(content, "interim_input_transcription", None)  # google-genai >= 3
-        if interim is not None and interim.text and not self._is_own_echo(interim.text):
-            self._interim.append(interim.text)
-            self._user_heard_from(now)
+        if interim is not None and interim.text:
+            self._on_interim(interim.text, now)
         if content.interrupted:
             barge_in = self._on_interrupted(now)
             if barge_in is not None:
@@ -203,6 +197,15 @@ class Tracker:
             return
         self._interim.clear()  # the final words replace the interim ones
         self._user_chunks.append(text)
+        self._user_heard_from(now)
+
+    def _on_interim(self, text: str, now: float) -> None:
+        # Interim words of our own realtime-text note are skipped without consuming the
+        # echo check, which the final transcription of the same note still has to pass.
+        probe = _squash("".join(self._interim) + text)
+        if probe and any(note.startswith(probe) for note in self._notes):
+            return
+        self._interim.append(text)
         self._user_heard_from(now)
 
     def _user_heard_from(self, now: float) -> None:

@@ -202,3 +202,15 @@ def test_model_table() -> None:
     assert policy_for_model("some-future-model") == FALLBACK
     assert policy_for_model(None) == FALLBACK
     assert all(len(row) == 3 for row in DEFAULT_MODEL_TABLE)
+
+
+@needs_interim_transcription
+def test_interim_and_final_echo_of_our_realtime_note_are_not_user_speech() -> None:
+    s = make(timing="on_interrupt")
+    (_send,) = sends(run(s, (0, out("Story")), (1, inp("Stop")), (1, INTERRUPTED)))
+    s.tracker.note_sent("Note: you were cut off.")
+    echo = [msg(interim_input_transcription=types.Transcription(text="Note:")),
+            msg(interim_input_transcription=types.Transcription(text=" you were")),
+            inp("Note: you were"), inp(" cut off.")]
+    run(s, *[(2, m) for m in echo], (3, out("Answer")))
+    assert s.tracker.history == [("model", "Story"), ("user", "Stop")]

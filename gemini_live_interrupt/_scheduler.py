@@ -132,13 +132,14 @@ class Scheduler:
         """When ``poll`` next has something to decide (session clock), or ``None``."""
         times: list[float] = []
         p = self._pending
-        if p is not None:
+        if p is not None and not self._tools:  # a tool response re-arms the clock
             if self.timing == "on_interrupt":
                 times.append(p.since + self.policy.first_words_wait)
             else:
                 times.append(p.since + self.policy.max_wait)
-                if self.tracker.last_user_at is not None:
-                    times.append(self.tracker.last_user_at + self.policy.quiet_gap)
+                last = self.tracker.last_user_at
+                if last is not None and last > p.since - 1e-9:  # words of this barge-in
+                    times.append(last + self.policy.quiet_gap)
         if self._holding_since is not None:
             times.append(self._holding_since + self.policy.hold_timeout)
         w = self._watch

@@ -214,3 +214,17 @@ def test_interim_and_final_echo_of_our_realtime_note_are_not_user_speech() -> No
             inp("Note: you were"), inp(" cut off.")]
     run(s, *[(2, m) for m in echo], (3, out("Answer")))
     assert s.tracker.history == [("model", "Story"), ("user", "Stop")]
+
+
+def test_the_deadline_is_never_one_that_poll_cannot_act_on() -> None:
+    # A deadline in the past that poll() does not clear would spin the session's timer.
+    s = make(timing="after_user_turn", quiet_gap=1.0, max_wait=8.0)
+    run(s, (0, inp("The request")), (0.5, out("Story")), (5, INTERRUPTED))
+    assert s.deadline == pytest.approx(13.0)  # the request's words are not this barge-in's
+    call = types.LiveServerMessage(tool_call=types.LiveServerToolCall(
+        function_calls=[types.FunctionCall(id="c1", name="f", args={})]))
+    t = make(timing="on_interrupt", first_words_wait=0.1)
+    run(t, (0, out("Story")), (1, call), (1, INTERRUPTED))
+    assert t.deadline is None  # nothing can leave before the tool response
+    t.tool_responded(["c1"])
+    assert t.deadline == pytest.approx(1.1)

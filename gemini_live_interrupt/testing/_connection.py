@@ -136,12 +136,19 @@ class Connection:
             await self._shutdown()
 
     async def _shutdown(self) -> None:
-        if self._run is not None:
-            self._run.stop.set()
+        run = self._run
+        if run is not None:
+            run.stop.set()
+            if self._task is not None and not self._task.done():
+                # Let the reply end its turn itself (records ended_at) before cancelling.
+                await asyncio.wait([self._task], timeout=0.5)
         tasks = [t for t in (self._task, *self._aux) if t is not None]
         for t in tasks:
             t.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+        if run is not None and run.turn is not None and run.turn.ended_at is None:
+            run.turn.ended_at = self.server.now()  # cancelled before it could say so
+            self.server.notify()
 
     def _spawn(self, coro: Awaitable[None]) -> None:
         async def wrapped() -> None:

@@ -110,6 +110,8 @@ class Tracker:
         self._user_finished = False
         self._note_out = False  # a note went out and the user has not spoken since
         self.turns_started = 0
+        self._committed = ""  # the utterance committed when the latest turn started
+        self._turns_at_flag = 0
         self.last_user_at: float | None = None
         self.last_interrupt_at: float | None = None
 
@@ -127,6 +129,17 @@ class Tracker:
     def user_text(self) -> str:
         """What the user has said since the model began its turn (interim words until final)."""
         return "".join(self._user_chunks) or "".join(self._interim)
+
+    @property
+    def barge_in_text(self) -> str:
+        """What the user said over the model in the latest episode.
+
+        The same as ``user_text`` until the model starts answering; from then on, the
+        utterance that start committed to the history (plus anything said since).
+        """
+        if self.turns_started > self._turns_at_flag:
+            return self._committed + self.user_text
+        return self.user_text
 
     @property
     def user_finished(self) -> bool:
@@ -272,6 +285,7 @@ class Tracker:
         return self._turn
 
     def _commit_user(self) -> None:
+        self._committed = self.user_text
         text = tidy(self.user_text)
         self._user_chunks.clear()
         self._interim.clear()
@@ -289,6 +303,7 @@ class Tracker:
         self._output_since_flag = False
         self._user_spoke_since_flag = False
         self.last_interrupt_at = now
+        self._turns_at_flag = self.turns_started
         if self._note_out:
             # Our own note cut the generation (no user speech since it left): keep what was
             # heard of the cut turn, but this is no barge-in and wants no note of its own.

@@ -85,6 +85,7 @@ class Scheduler:
         self._tools: set[str] = set()
         self._watch: _Watch | None = None
         self._inflight: tuple[int, int] = (0, 0)  # (episode, turns started) of the last Send
+        self._sending = False  # a Send is out and not settled yet
 
     # --- inputs -----------------------------------------------------------------------------
 
@@ -101,7 +102,8 @@ class Scheduler:
         cancelled = message.tool_call_cancellation
         if cancelled is not None:
             self._tools.difference_update(cancelled.ids or ())
-        if (self._pending is not None and self.policy.hold_output and call is None
+        if ((self._pending is not None or self._sending) and self.policy.hold_output
+                and call is None
                 and self._holding_since is None and self._model_answering()):
             self._holding_since = now
         actions += self.poll(now)
@@ -114,10 +116,24 @@ class Scheduler:
     def settled(self, episode: int, now: float) -> list[Action]:
         """The note for ``episode`` was sent, or could not be: release held output, watch."""
         actions: list[Action] = []
+        if episode == self._inflight[0]:
+            self._sending = False
         if self._holding_since is not None and self._pending is None:
             actions.append(self._release())
         if self.policy.stall_nudge is not None:
             self._watch = _Watch(episode, self.tracker.turns_started)
+        return actions
+
+    def close(self) -> list[Action]:
+        """The session is closing: drop the note still waiting, release held output."""
+        actions: list[Action] = []
+        p, self._pending = self._pending, None
+        if p is not None:
+            actions.append(Drop(p.barge_in, "session closed"))
+        if self._holding_since is not None:
+            actions.append(self._release())
+        self._watch = None
+        self._sending = False
         return actions
 
     # --- the clock ----------------------------------------------------------------------------
@@ -161,11 +177,13 @@ class Scheduler:
                 if self.policy.stall_nudge is not None:
                     self._watch = _Watch(p.barge_in.episode, self.tracker.turns_started)
             else:
-                snapshot = replace(p.barge_in, user_text=self.tracker.user_text)
+                snapshot = replace(p.barge_in, user_text=self.tracker.barge_in_text)
                 self._inflight = (p.barge_in.episode, p.turns_at)
+                self._sending = True
                 actions.append(Send(snapshot, self.channel))
         held = self._holding_since
         if held is not None and now >= held + self.policy.hold_timeout:
+            self._sending = False  # a note stuck in flight holds output once, not again
             actions.append(self._release())
         actions += self._check_stall(now)
         return actions
@@ -187,6 +205,7 @@ class Scheduler:
             self._pending = None
         if self._holding_since is not None:
             actions.append(self._release())
+        self._sending = False  # a note still in flight is for an older barge-in
         self._watch = None
         if barge_in.phantom:
             actions.append(Drop(barge_in, "phantom"))
@@ -207,7 +226,10 @@ class Scheduler:
 
     def _model_answering(self) -> bool:
         p = self._pending
-        return p is not None and self.tracker.turns_started > p.turns_at
+        if p is not None:
+            return self.tracker.turns_started > p.turns_at
+        # A note in flight (being written or sent): answering if a turn began since its barge-in.
+        return self._sending and self.tracker.turns_started > self._inflight[1]
 
     def _release(self) -> Release:
         self._holding_since = None

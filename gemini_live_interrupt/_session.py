@@ -106,6 +106,12 @@ class InterruptAwareSession(_SessionBase):
     #: The clock for timing and the real-time playback estimate, in seconds. Simulations that
     #: run faster than real time replace it (``staticmethod(lambda: time.monotonic() * k)``).
     clock: Callable[[], float] = staticmethod(time.monotonic)
+    #: Seconds a custom prompt builder may take (it runs in a worker thread, beside the app's
+    #: receive loop); after that the default note is sent instead and a warning logged.
+    prompt_timeout: ClassVar[float] = 1.0
+    #: Longest note a custom prompt builder may return, in characters; longer ones are cut
+    #: to this length (and a warning logged).
+    max_prompt_chars: ClassVar[int] = 32_000
 
     def __init__(
         self,
@@ -186,6 +192,10 @@ class InterruptAwareSession(_SessionBase):
         tb: TracebackType | None,
     ) -> bool | None:
         try:
+            # A barge-in still waiting for its moment gets its record (and hook) too.
+            for action in self._scheduler.close():
+                if isinstance(action, Drop):
+                    self._settle(self._record(action.barge_in, reason=action.reason))
             await self._cancel_pending()
         finally:
             # Frames the app left unread pause the socket's reader, and the close handshake
@@ -330,8 +340,30 @@ class InterruptAwareSession(_SessionBase):
         )
 
     def _send(self, barge_in: BargeIn, channel: Channel) -> None:
+        # The note is written in the background task, never in the app's receive loop: a
+        # custom builder may be slow (it gets ``prompt_timeout`` in a worker thread).
+        self._spawn(self._prepare(barge_in, channel))
+
+    def _custom_builder(self) -> bool:
+        return (self._prompt_builder is not None
+                or type(self).build_prompt is not InterruptAwareSession.build_prompt)
+
+    async def _prepare(self, barge_in: BargeIn, channel: Channel) -> None:
         record = self._record(barge_in)
-        prompt = self._build(record.heard, record.user_text, list(barge_in.history))
+        args = (record.heard, record.user_text, list(barge_in.history))
+        try:
+            if self._custom_builder():
+                prompt = await asyncio.wait_for(
+                    asyncio.to_thread(self._build, *args), timeout=self.prompt_timeout)
+            else:
+                prompt = self._build(*args)
+        except TimeoutError:
+            logger.warning("gemini_live_interrupt: prompt builder took longer than %.2f s; "
+                           "using the default", self.prompt_timeout)
+            prompt = default_prompt(*args)
+        except asyncio.CancelledError:
+            self._settle(self._record(barge_in, reason="session closed"))
+            raise
         if prompt is None:
             self._close_episode(barge_in.episode, self._record(
                 barge_in, reason="builder returned None"))
@@ -346,7 +378,7 @@ class InterruptAwareSession(_SessionBase):
             self._close_episode(barge_in.episode, dataclasses.replace(
                 record, reason="should_inject declined"))
             return
-        self._spawn(self._inject(record))
+        await self._inject(record)
 
     def _build(self, heard: str, user_text: str, history: list[tuple[str, str]]) -> str | None:
         try:
@@ -360,6 +392,10 @@ class InterruptAwareSession(_SessionBase):
                 "using the default", type(prompt).__name__,
             )
             return default_prompt(heard, user_text, history)
+        if prompt is not None and len(prompt) > self.max_prompt_chars:
+            logger.warning("gemini_live_interrupt: prompt builder returned %d characters; "
+                           "cut to max_prompt_chars=%d", len(prompt), self.max_prompt_chars)
+            prompt = prompt[: self.max_prompt_chars]
         return prompt
 
     async def _inject(self, record: Interruption) -> None:

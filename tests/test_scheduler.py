@@ -228,3 +228,52 @@ def test_the_deadline_is_never_one_that_poll_cannot_act_on() -> None:
     assert t.deadline is None  # nothing can leave before the tool response
     t.tool_responded(["c1"])
     assert t.deadline == pytest.approx(1.1)
+
+
+def test_close_drops_the_waiting_note() -> None:
+    s = make(timing="after_user_turn", max_wait=60, quiet_gap=60)
+    run(s, (0, out(" Once upon")), (1, INTERRUPTED), (1, inp("wait")))
+    assert s.deadline is not None
+    (drop,) = s.close()
+    assert isinstance(drop, Drop) and drop.reason == "session closed"
+    assert s.deadline is None and s.close() == []
+
+
+def test_close_releases_output_held_for_a_note_in_flight() -> None:
+    s = make(timing="after_user_turn", hold_output=True)
+    actions = run(s, (0, out(" Once upon")), (1, INTERRUPTED), (1, inp("wait")),
+                  (1.1, out(" New")))
+    assert sends(actions) and s.holding
+    assert [type(a) for a in s.close()] == [Release]
+    assert not s.holding and s.deadline is None
+
+
+def test_hold_output_also_holds_while_the_note_is_in_flight() -> None:
+    # on_interrupt with no wait sends at once; the answer that starts before the note has
+    # left (a slow prompt builder, a slow socket) is held until the note settles.
+    s = make(timing="on_interrupt", first_words_wait=0.0, hold_output=True)
+    (send,) = sends(run(s, (0, out(" Once upon")), (1, INTERRUPTED)))
+    run(s, (1.01, inp("wait")), (1.05, out(" Sure")))
+    assert s.holding and s.is_current(send.barge_in.episode)
+    assert [type(a) for a in s.settled(send.barge_in.episode, 1.1)] == [Release]
+    assert not s.holding
+    run(s, (1.2, out(" more")))
+    assert not s.holding  # nothing in flight any more
+
+
+def test_a_note_sent_as_the_model_answers_still_carries_what_the_user_said() -> None:
+    # The answer's start commits the utterance to the history; the note must not lose it.
+    s = make(timing="after_user_turn", hold_output=True)
+    (send,) = sends(run(s, (0, out("Story")), (1, INTERRUPTED), (1, TURN_COMPLETE),
+                        (2, inp("What about")), (2.1, inp(" dragons?")), (2.5, out("Dragons"))))
+    assert send.barge_in.user_text == "What about dragons?"
+    assert ("user", "What about dragons?") in s.tracker.history
+
+
+def test_a_note_stuck_in_flight_holds_output_once() -> None:
+    s = make(timing="on_interrupt", first_words_wait=0.0, hold_output=True, hold_timeout=0.3)
+    run(s, (0, out(" Once upon")), (1, INTERRUPTED), (1.01, inp("wait")), (1.05, out(" Sure")))
+    assert s.holding
+    assert [type(a) for a in s.poll(1.4)] == [Release]
+    run(s, (1.5, out(" more")))
+    assert not s.holding  # released for good: the stuck note does not hold the next chunk

@@ -7,6 +7,7 @@ audio that had arrived with it and its words are paced by speech rate inside it.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -29,16 +30,24 @@ def split_words(text: str) -> list[str]:
     return _WORD.findall(text)
 
 
+_ONE_CJK = re.compile(rf"[{_CJK}]")
+_ALNUM = re.compile(r"[^\W_]")
+_DIGITS = re.compile(r"\d")
+
+
+@functools.lru_cache(maxsize=4096)
 def _syllables(word: str) -> int:
+    # Cached: speech repeats its words, and this runs for every transcript word.
     word = word.strip()
     if not word:
         return 0
-    if re.fullmatch(rf"[{_CJK}]", word):
+    if _ONE_CJK.fullmatch(word):
         return 1
-    if not any(ch.isalnum() for ch in word):
+    if not _ALNUM.search(word):
         return 0  # punctuation takes no time of its own
-    if any(ch.isdigit() for ch in word):
-        return max(1, sum(ch.isdigit() for ch in word))
+    digits = len(_DIGITS.findall(word))
+    if digits:
+        return digits
     return max(1, len(_VOWELS.findall(word)))
 
 

@@ -1,0 +1,197 @@
+"""Receive-path overhead: the same audio + transcription stream, bare SDK vs wrapped session.
+
+The offline server runs in a background thread (its own event loop) and answers each round's
+"go" with the same long turn (audio chunks and output transcription, sent as fast as it can).
+The client, in the main thread, times the turn from its request to ``turnComplete``, bare and
+wrapped rounds alternating, and reports per arm the median wall time and the median CPU time
+of the client's own thread (``time.thread_time``: the SDK's parsing plus the wrapper, without
+the server thread's work), and the median of the per-pair ratios wrapped/bare.
+
+With ``--orig-python`` (a venv holding ``gemini-live-interrupt==0.1.0``, which has the same
+import name) the same client loop runs there in a subprocess against the same server, its
+wrapped arm being that package's ``enable_interrupt_resume()`` patch of ``AsyncSession._receive``.
+
+    python benchmarks/overhead.py [--rounds 21] [--words 300] [--orig-python PATH]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import ssl
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from typing import Any
+
+MODEL = "gemini-2.5-flash-native-audio-preview-12-2025"
+CONFIG: dict[str, Any] = {
+    "response_modalities": ["AUDIO"],
+    "output_audio_transcription": {},
+    "input_audio_transcription": {},
+}
+TEXT = ("the small robot counted ships passing by the lighthouse every night and wrote "
+        "their names in a blue notebook")
+WORDS = TEXT.split(" ")
+
+
+def client_for(url: str) -> Any:
+    from google import genai
+    from google.genai import types
+
+    ctx = ssl.create_default_context()
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE  # loopback, throwaway CA: both arms connect the same way
+    return genai.Client(api_key="fake-key", http_options=types.HttpOptions(
+        base_url=url, async_client_args={"ssl": ctx}))
+
+
+async def one_round(client: Any, wrap: Any) -> tuple[float, float, int]:
+    """(wall seconds, client-thread CPU seconds, messages) for one streamed turn."""
+    conn = client.aio.live.connect(model=MODEL, config=CONFIG)
+    session_cm = wrap(conn) if wrap is not None else conn
+    async with session_cm as session:
+        n = 0
+        t0, c0 = time.perf_counter(), time.thread_time()
+        await session.send_realtime_input(text="go")
+        async for message in session.receive():
+            n += 1
+            del message
+        t1, c1 = time.perf_counter(), time.thread_time()
+    return t1 - t0, c1 - c0, n
+
+
+async def run_client(url: str, rounds: int, mode: str) -> dict[str, Any]:
+    """Alternate bare and wrapped rounds; ``mode``: "ours" or "orig" (the 0.1.0 package)."""
+    client = client_for(url)
+    if mode == "ours":
+        from gemini_live_interrupt import InterruptAwareSession
+
+        def wrapped(conn: Any) -> Any:
+            return InterruptAwareSession(conn, model=MODEL)
+        enable = disable = None
+    else:
+        import gemini_live_interrupt as orig  # the 0.1.0 package in its own venv
+
+        wrapped = None
+        enable, disable = orig.enable_interrupt_resume, orig.disable_interrupt_resume
+    # Warm up both arms (imports, TLS, pydantic caches).
+    for _ in range(2):
+        await one_round(client, None)
+        if enable:
+            enable()
+        await one_round(client, wrapped)
+        if disable:
+            disable()
+    bare: list[tuple[float, float, int]] = []
+    wrap: list[tuple[float, float, int]] = []
+    for i in range(rounds):
+        order = (False, True) if i % 2 == 0 else (True, False)
+        for is_wrapped in order:
+            if is_wrapped and enable:
+                enable()
+            result = await one_round(client, wrapped if is_wrapped else None)
+            if is_wrapped and disable:
+                disable()
+            (wrap if is_wrapped else bare).append(result)
+    assert {r[2] for r in bare} == {r[2] for r in wrap}, "the arms got different streams"
+    return {
+        "messages": bare[0][2],
+        "bare_wall": statistics.median(r[0] for r in bare),
+        "wrapped_wall": statistics.median(r[0] for r in wrap),
+        "bare_cpu": statistics.median(r[1] for r in bare),
+        "wrapped_cpu": statistics.median(r[1] for r in wrap),
+        "ratio_wall": statistics.median(w[0] / b[0] for b, w in zip(bare, wrap, strict=True)),
+        "ratio_cpu": statistics.median(w[1] / b[1] for b, w in zip(bare, wrap, strict=True)),
+    }
+
+
+def client_process(python: str, url: str, rounds: int, mode: str,
+                   cwd: str) -> dict[str, Any] | str:
+    proc = subprocess.run(
+        [python, os.path.abspath(__file__), "--client", url, "--rounds", str(rounds),
+         "--mode", mode], capture_output=True, text=True, timeout=900,
+        env={**os.environ, "PYTHONPATH": ""}, cwd=cwd)
+    if proc.returncode != 0:
+        return f"failed: {proc.stderr.strip().splitlines()[-1:]}"
+    result: dict[str, Any] = json.loads(proc.stdout.strip().splitlines()[-1])
+    return result
+
+
+class ServerThread:
+    """FakeLiveServer on its own event loop in a daemon thread."""
+
+    def __init__(self, words: int) -> None:
+        from gemini_live_interrupt.testing import FakeLiveServer
+
+        text = " ".join(WORDS[i % len(WORDS)] for i in range(words)) + "."
+        self.loop = asyncio.new_event_loop()
+        threading.Thread(target=self.loop.run_forever, daemon=True).start()
+
+        async def start() -> Any:
+            server = FakeLiveServer(replies=lambda context: text, speed=1e6)
+            await server.start()
+            return server
+
+        self.server = asyncio.run_coroutine_threadsafe(start(), self.loop).result()
+        self.url: str = self.server.url
+
+    def close(self) -> None:
+        asyncio.run_coroutine_threadsafe(self.server.close(), self.loop).result()
+        self.loop.call_soon_threadsafe(self.loop.stop)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--rounds", type=int, default=21)
+    ap.add_argument("--words", type=int, default=300)
+    ap.add_argument("--orig-python", default="/tmp/orig-venv/bin/python",
+                    help="python of a venv with gemini-live-interrupt==0.1.0 ('' to skip)")
+    ap.add_argument("--client", help=argparse.SUPPRESS)  # subprocess mode: server URL
+    ap.add_argument("--mode", default="ours", help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args.client:
+        print(json.dumps(asyncio.run(run_client(args.client, args.rounds, args.mode))))
+        return
+
+    import google.genai
+
+    # Both clients run in subprocesses, so neither shares its interpreter (GIL) with the server.
+    server = ServerThread(args.words)
+    try:
+        ours = client_process(sys.executable, server.url, args.rounds, "ours",
+                              os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+        if isinstance(ours, str):
+            raise SystemExit(ours)
+        orig: dict[str, Any] | str
+        if args.orig_python and os.path.exists(args.orig_python):
+            orig = client_process(args.orig_python, server.url, args.rounds, "orig", "/")
+        else:
+            orig = f"not run: no {args.orig_python or 'interpreter'}"
+    finally:
+        server.close()
+
+    print(f"receive-path overhead: {args.rounds} alternating round pairs, "
+          f"{ours['messages']} messages per turn; nproc={os.cpu_count()}, "
+          f"python {sys.version.split()[0]}, google-genai {google.genai.__version__}")
+    print(f"{'package':<28}{'bare ms':>9}{'wrapped ms':>12}{'ratio (wall)':>14}"
+          f"{'bare CPU ms':>13}{'wrapped CPU ms':>16}{'ratio (CPU)':>13}")
+    rows: list[tuple[str, dict[str, Any] | str]] = [("gemini-live-interrupt (this)", ours),
+                                                    ("gemini-live-interrupt 0.1.0", orig)]
+    for name, r in rows:
+        if isinstance(r, str):
+            print(f"{name:<28}{r}")
+            continue
+        print(f"{name:<28}{r['bare_wall'] * 1e3:>9.1f}{r['wrapped_wall'] * 1e3:>12.1f}"
+              f"{r['ratio_wall']:>14.3f}{r['bare_cpu'] * 1e3:>13.1f}"
+              f"{r['wrapped_cpu'] * 1e3:>16.1f}{r['ratio_cpu']:>13.3f}")
+    print("target: median ratio wrapped/bare <= 1.01 (per-message us added, CPU: "
+          f"{(ours['wrapped_cpu'] - ours['bare_cpu']) / ours['messages'] * 1e6:.1f})")
+
+
+if __name__ == "__main__":
+    main()

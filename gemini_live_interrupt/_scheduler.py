@@ -247,11 +247,13 @@ class Scheduler:
         if self.tracker.turns_started > w.turns_at:
             self._watch = None  # the model spoke
             return []
-        quiet = now - self._quiet_from()
-        if not w.nudged and quiet >= nudge:
+        quiet_from = self._quiet_from()
+        # Compared in the same form as `deadline` computes them, so float rounding cannot
+        # leave a deadline that is due but never acted on.
+        if not w.nudged and now >= quiet_from + nudge:
             w.nudged = True
             return [Nudge(w.episode)]
-        if w.nudged and quiet >= self.policy.stall_report:
+        if w.nudged and now >= quiet_from + self.policy.stall_report:
             self._watch = None
-            return [Stalled(w.episode, quiet)]
+            return [Stalled(w.episode, now - quiet_from)]
         return []

@@ -227,7 +227,7 @@ class InterruptAwareSession(_SessionBase):
         await self.raw.send_tool_response(function_responses=function_responses)
         items = (function_responses if isinstance(function_responses, Sequence)
                  else [function_responses])
-        ids = [str(r.get("id") if isinstance(r, dict) else r.id) for r in items]
+        ids = [str((r.get("id") if isinstance(r, dict) else r.id) or "") for r in items]
         self._scheduler.tool_responded(ids)
         self._arm()
 
@@ -458,6 +458,8 @@ class InterruptAwareSession(_SessionBase):
                     return
                 for action in actions:
                     self._dispatch([action])
+                if self._scheduler.deadline == deadline:
+                    await asyncio.sleep(0.02)  # nothing came due after all: never spin
 
     def _settle(self, record: Interruption) -> None:
         self._records.append(record)

@@ -261,9 +261,11 @@ class InterruptAwareSession(_SessionBase):
         try:
             async for message in messages:
                 self._observe(message)
+                if not self._scheduler.holding:
+                    yield message
+                    continue
                 held.append(message)
-                if self._scheduler.holding:
-                    await self._until_released()
+                await self._until_released()
                 while held:
                     yield held.popleft()
         finally:
@@ -437,7 +439,9 @@ class InterruptAwareSession(_SessionBase):
 
     def _arm(self) -> None:
         # One timer task, alive while the scheduler has a deadline.
-        if self._scheduler.deadline is None or (self._timer and not self._timer.done()):
+        # (the cheap check first: this runs for every message)
+        if (self._timer is not None and not self._timer.done()) or \
+                self._scheduler.deadline is None:
             return
         try:
             self._timer = asyncio.get_running_loop().create_task(self._tick())

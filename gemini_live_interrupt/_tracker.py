@@ -6,6 +6,7 @@ never touches a socket or an event loop, so every behaviour is a plain function 
 
 from __future__ import annotations
 
+import functools
 from collections import deque
 from dataclasses import dataclass, field
 
@@ -61,6 +62,7 @@ class _Turn:
         return self.timeline.heard(played)
 
 
+@functools.lru_cache(maxsize=32)
 def _rate_of(mime_type: str | None) -> int:
     # "audio/pcm;rate=24000"; the Live API's output default is 24 kHz.
     if mime_type:
@@ -185,7 +187,8 @@ class Tracker:
             return []
         found: list[BargeIn] = []
         # User speech first: a transcript in the same message as the flag belongs to the barge-in.
-        self._on_input(content.input_transcription, now)
+        if content.input_transcription is not None:
+            self._on_input(content.input_transcription, now)
         interim = getattr(content, "interim_input_transcription", None)  # google-genai >= 3
         if interim is not None and interim.text:
             self._on_interim(interim.text, now)

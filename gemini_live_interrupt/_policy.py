@@ -88,8 +88,8 @@ class InjectionPolicy:
 #: ``(substring of the model name, timing, channel)``, first match wins; names change, so this
 #: is the one place to keep them. Channels follow the reports in WIRE.md ("Models"); timing
 #: follows benchmarks/policies.py (docs/policies.md): waiting for the end of the user's turn
-#: cut the model's talking over the user from 1.6 s to 0.14 s per barge-in and put the user's
-#: words in the note before 83% of answers (none with on_interrupt), on every family.
+#: cut the model's talking over the user from 1.6 s to 0.3 s per barge-in and put the user's
+#: words in the note before every answer (none with on_interrupt), on every family.
 DEFAULT_MODEL_TABLE: tuple[tuple[str, Timing, Channel], ...] = (
     # Gemini 3.1 Live closes the session with 1007 on a mid-session clientContent
     # (livekit/agents#5251, google/adk-python#5018); it takes realtimeInput.text.

@@ -483,8 +483,13 @@ class InterruptAwareSession(_SessionBase):
     async def _cancel_pending(self) -> None:
         # A cancelled note settles its record, which may spawn a hook task: sweep until quiet.
         self._released.set()
-        while self._tasks:
-            tasks = list(self._tasks)
+        while True:
+            # A finished task leaves the set only when its done-callback runs; awaiting
+            # already-finished tasks never yields to the loop to run it, so skip them.
+            tasks = [task for task in self._tasks if not task.done()]
+            self._tasks.intersection_update(tasks)
+            if not tasks:
+                return
             for task in tasks:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)

@@ -16,6 +16,10 @@ __all__ = ["SYLLABLES_PER_SECOND", "Timeline", "parse_offset", "split_words"]
 
 #: Average speaking rate used to pace words without timings (LiveKit's figure).
 SYLLABLES_PER_SECOND = 3.83
+#: Words that ended this many seconds before the played position are folded into text, in
+#: batches of at least COMPACT_MIN_WORDS.
+COMPACT_MARGIN = 30.0
+COMPACT_MIN_WORDS = 64
 
 # A word keeps the whitespace before it, so joining words gives back the text verbatim.
 # Characters of scripts written without spaces count as words of their own.
@@ -73,7 +77,7 @@ class Timeline:
     """Audio received and transcript words of one turn, both on the turn's audio clock."""
 
     __slots__ = (
-        "_first_anchor", "_group_from", "_last_anchor", "_playout_end", "_started_at",
+        "_done", "_first_anchor", "_group_from", "_last_anchor", "_playout_end", "_started_at",
         "received", "words",
     )
 
@@ -83,6 +87,7 @@ class Timeline:
         self._first_anchor: float | None = None
         self._last_anchor = 0.0
         self._group_from = 0  # first word of the chunks that came since audio last arrived
+        self._done: list[str] = []  # text of words compacted away: played long ago
         self._started_at: float | None = None
         self._playout_end = 0.0  # when a real-time player would run dry (session clock)
 
@@ -153,12 +158,29 @@ class Timeline:
             return 0.0
         return max(0.0, self.received - max(0.0, self._playout_end - now))
 
+    def compact(self, played: float) -> None:
+        """Fold words that ended well before ``played`` into plain text.
+
+        Played audio only grows within a turn, so those words are heard for good; keeping
+        them as text keeps a long turn's memory to its transcript. The margin covers an app
+        whose first playback report comes late and says less than the estimate did.
+        """
+        upto = min(self._group_from, len(self.words))
+        n = 0
+        while n < upto and self.words[n].end <= played - COMPACT_MARGIN:
+            n += 1
+        if n < COMPACT_MIN_WORDS:
+            return
+        self._done.append("".join(w.text for w in self.words[:n]))
+        del self.words[:n]
+        self._group_from -= n
+
     def heard(self, played: float) -> str:
         """The transcript up to ``played`` seconds of audio, cut at a word boundary."""
         if not self.has_audio:
             return self.text()  # nothing to play: everything received was seen
         played = min(played, self.received)
-        out: list[str] = []
+        out: list[str] = list(self._done)
         for w in self.words:
             # A word counts once most of it has been played; a few ms of rounding don't cut it.
             if w.end > played + 1e-6 and (w.start + w.end) / 2 > played:
@@ -167,4 +189,4 @@ class Timeline:
         return "".join(out)
 
     def text(self) -> str:
-        return "".join(w.text for w in self.words)
+        return "".join(self._done) + "".join(w.text for w in self.words)

@@ -276,6 +276,8 @@ class Tracker:
         for nbytes, rate in audio:
             turn.audio_rate = rate
             turn.timeline.add_audio(nbytes / (2 * rate), now)
+        if len(turn.timeline.words) > 512:  # a long turn: keep only its recent words as objects
+            turn.timeline.compact(self._played(turn, now))
 
     def _start_turn(self) -> _Turn:
         # The user's utterance is committed when the model starts answering it.

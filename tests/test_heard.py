@@ -199,3 +199,33 @@ def test_a_cut_before_anything_was_heard_is_still_a_barge_in() -> None:
     t = Tracker(max_history=4)
     (b,) = run(t, *story(5), (0.01, INTERRUPTED))
     assert not b.phantom and b.heard == "" and b.user_text == ""
+
+
+def test_a_long_turn_folds_words_played_long_ago_into_text_without_changing_heard() -> None:
+    from gemini_live_interrupt._timeline import COMPACT_MARGIN, Timeline
+
+    plain, folded = Timeline(), Timeline()
+    for i in range(1500):
+        for t in (plain, folded):
+            t.add_transcript(("" if i == 0 else " ") + f"w{i}", None)
+            t.add_audio(WORD, now=i * WORD)
+        if i % 100 == 99:
+            folded.compact(played=i * WORD)  # played follows real time
+    assert len(folded.words) < 300 < len(plain.words)
+    assert folded.text() == plain.text()
+    last = 1499 * WORD  # played only grows within a turn: ask from the last fold on
+    for played in (last, last + 0.1, 1500 * WORD):
+        assert folded.heard(played) == plain.heard(played)
+    assert COMPACT_MARGIN > 0
+
+
+def test_a_long_turn_through_the_tracker_keeps_heard_exact() -> None:
+    # 1500 one-syllable words, generated twice as fast as they play; cut after 300 s.
+    t = Tracker(max_history=2)
+    steps = [(k // 2 * WORD / 2, m) for k, (_, m) in enumerate(story(1500))]
+    run(t, *steps)
+    assert t._turn is not None and len(t._turn.timeline.words) < 1500  # folded as it went
+    (b,) = run(t, (300.0, INTERRUPTED))
+    words = b.heard.split()
+    assert words == [f"w{i}" for i in range(1149)]  # midpoint of w1148 at 299.9 s
+    assert b.generated.split() == [f"w{i}" for i in range(1500)]

@@ -484,8 +484,9 @@ class InterruptAwareSession(_SessionBase):
         # A cancelled note settles its record, which may spawn a hook task: sweep until quiet.
         self._released.set()
         while True:
-            # A finished task leaves the set only when its done-callback runs; awaiting
-            # already-finished tasks never yields to the loop to run it, so skip them.
+            # A finished task leaves the set only when its done-callback runs, and since
+            # Python 3.12 gather() over finished tasks completes without yielding to the loop
+            # that would run it: sweeping them again and again spun forever. Skip them.
             tasks = [task for task in self._tasks if not task.done()]
             self._tasks.intersection_update(tasks)
             if not tasks:

@@ -88,13 +88,7 @@ async def run(s: Scenario, *, reports: bool, scale: float) -> tuple[Interruption
                 await session.send_realtime_input(text="Go on.")
                 barger = asyncio.create_task(barge())
                 async for message in session.receive():
-                    c = message.server_content
-                    if c and c.interrupted:
-                        speaker.clear()
-                    elif c and c.model_turn:
-                        for part in c.model_turn.parts or ():
-                            if part.inline_data and part.inline_data.data:
-                                speaker.write(part.inline_data.data)
+                    speaker.play(message)
                 barger.cancel()
 
                 async def drain() -> None:

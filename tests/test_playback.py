@@ -44,13 +44,7 @@ async def play_and_barge_in(session: Any, speaker: SimulatedSpeaker, *, at: floa
     barger = asyncio.create_task(barge())
     try:
         async for message in session.receive():
-            content = message.server_content
-            if content and content.interrupted:
-                speaker.clear()
-            elif content and content.model_turn:
-                for part in content.model_turn.parts or ():
-                    if part.inline_data and part.inline_data.data:
-                        speaker.write(part.inline_data.data)
+            speaker.play(message)
     finally:
         barger.cancel()
 
@@ -160,11 +154,8 @@ async def test_interrupted_after_turn_complete_while_playing() -> None:
                 await session.send_realtime_input(text="Answer.")
                 kinds: list[str] = []
                 async for message in session.receive():
+                    speaker.play(message)
                     content = message.server_content
-                    if content and content.model_turn:
-                        for part in content.model_turn.parts or ():
-                            if part.inline_data and part.inline_data.data:
-                                speaker.write(part.inline_data.data)
                     if content and content.turn_complete:
                         kinds.append("turn_complete")
                 # turnComplete came while the audio still played; now the user cuts in.
@@ -179,3 +170,16 @@ async def test_interrupted_after_turn_complete_while_playing() -> None:
     assert record.reason != "phantom"
     assert 0 < n_words(record.heard) < n_words("A short answer of a few words.")
 
+
+
+def test_speaker_play_queues_audio_and_stops_on_interrupted() -> None:
+    from google.genai import types
+
+    speaker = SimulatedSpeaker(None)
+    blob = types.Blob(data=b"\x01\x00" * 2400, mime_type="audio/pcm;rate=24000")
+    audio = types.LiveServerMessage(server_content=types.LiveServerContent(
+        model_turn=types.Content(parts=[types.Part(inline_data=blob)])))
+    assert speaker.play(audio) is None and speaker.queued == pytest.approx(0.1)
+    cut = types.LiveServerMessage(server_content=types.LiveServerContent(
+        interrupted=True, model_turn=types.Content(parts=[types.Part(inline_data=blob)])))
+    assert speaker.play(cut) == 0.0 and speaker.queued == 0.0  # the cut audio is not queued

@@ -9,6 +9,8 @@ import time
 from types import TracebackType
 from typing import Self
 
+from google.genai import types
+
 from .._playback import Playback
 
 __all__ = ["SimulatedSpeaker"]
@@ -110,6 +112,23 @@ class SimulatedSpeaker:
         # `played` advances with the clock (device latency), not on an event: poll finely.
         while self.played < seconds:  # noqa: ASYNC110
             await asyncio.sleep(0.001)
+
+    def play(self, message: types.LiveServerMessage) -> float | None:
+        """Do what an app's player does with a server message.
+
+        Queues its model audio; on ``interrupted`` stops and drops the queue instead (audio
+        in the same message was cut and is not played) and returns ``played``.
+        """
+        content = message.server_content
+        if content is None:
+            return None
+        if content.interrupted:
+            return self.clear()
+        if content.model_turn is not None:
+            for part in content.model_turn.parts or ():
+                if part.inline_data is not None and part.inline_data.data:
+                    self.write(part.inline_data.data)
+        return None
 
     def clear(self) -> float:
         """Stop at once and drop the queue (on ``interrupted``); return ``played``."""

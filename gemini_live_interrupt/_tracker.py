@@ -120,7 +120,7 @@ class Tracker:
     @property
     def history(self) -> list[tuple[str, str]]:
         """The rolling history, oldest first, whitespace tidied."""
-        return [(role, text) for role, text in self._history]
+        return list(self._history)
 
     @property
     def episode(self) -> int:
@@ -302,6 +302,15 @@ class Tracker:
         played = turn.reported if self._reports_seen else turn.timeline.estimated_played(now)
         return min(played, turn.timeline.received)
 
+    def _cut(self, turn: _Turn, now: float) -> tuple[float, str]:
+        # The turn was cut: only what was heard of it goes into the history.
+        turn.interrupted = True
+        played = self._played(turn, now)
+        heard = turn.heard(played)
+        if tidy(heard):
+            self._history.append(("model", tidy(heard)))
+        return played, heard
+
     def _on_interrupted(self, now: float) -> BargeIn | None:
         if not self._output_since_flag:
             return None  # a repeated flag: same episode
@@ -313,12 +322,8 @@ class Tracker:
             # Our own note cut the generation (no user speech since it left): keep what was
             # heard of the cut turn, but this is no barge-in and wants no note of its own.
             self._note_out = False
-            turn = self._turn
-            if turn is not None and not turn.complete:
-                turn.interrupted = True
-                heard = tidy(turn.heard(self._played(turn, now)))
-                if heard:
-                    self._history.append(("model", heard))
+            if self._turn is not None and not self._turn.complete:
+                self._cut(self._turn, now)
             return None
         self._episode += 1
         turn = self._turn
@@ -338,14 +343,10 @@ class Tracker:
             if target.complete and history and history[-1][0] == "model":
                 history = history[:-1]  # its full transcript went in at turnComplete
                 self._history.pop()
-            target.interrupted = True
+            played, heard = self._cut(target, now)
             received = target.timeline.received
-            played = self._played(target, now) if target.timeline.has_audio else received
-            heard = target.heard(played)
             generated = target.generated()
-            if tidy(heard):
-                self._history.append(("model", tidy(heard)))
-        user_text = "".join(self._user_chunks)
+        user_text = self.user_text
         return BargeIn(
             episode=self._episode,
             heard=heard,

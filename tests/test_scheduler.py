@@ -277,3 +277,12 @@ def test_a_note_stuck_in_flight_holds_output_once() -> None:
     assert [type(a) for a in s.poll(1.4)] == [Release]
     run(s, (1.5, out(" more")))
     assert not s.holding  # released for good: the stuck note does not hold the next chunk
+
+
+@needs_interim_transcription
+def test_interim_words_alone_make_a_flag_a_barge_in_not_a_phantom() -> None:
+    s = make(timing="on_interrupt")
+    interim = msg(interim_input_transcription=types.Transcription(text="Hey"))
+    (send,) = sends(run(s, (0, out("Done.")), (0, TURN_COMPLETE), (1, interim),
+                        (1, INTERRUPTED)))
+    assert not send.barge_in.phantom and send.barge_in.user_text == "Hey"

@@ -333,8 +333,7 @@ async def offline_client(speed: float) -> AsyncIterator[Any]:
     """A ``genai.Client`` on the embedded offline server."""
     from gemini_live_interrupt.testing import FakeLiveServer
 
-    server = FakeLiveServer(replies=_scripted_model, speed=speed * 3, silence_seconds=0.6,
-                            user_transcripts=[QUESTION], input_transcription_delay=0.6 * 3)
+    server = FakeLiveServer(replies=_scripted_model, speed=speed * 3, user_transcripts=[QUESTION])
     async with server:
         yield server.client()
 

@@ -4,8 +4,10 @@
 unmodified ``google.genai`` SDK talks to it. Needs the ``testing`` extra (``trustme``).
 """
 
+from ._audio import user_audio
 from ._server import FakeLiveServer
 from ._speaker import SimulatedSpeaker
+from ._timing import Timing
 from ._types import ClientMessage, Context, ModelTurn, Quirks, ReplyFunction, ToolCall
 
 __all__ = [
@@ -16,5 +18,7 @@ __all__ = [
     "Quirks",
     "ReplyFunction",
     "SimulatedSpeaker",
+    "Timing",
     "ToolCall",
+    "user_audio",
 ]

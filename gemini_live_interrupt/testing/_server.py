@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 from collections.abc import Callable, Iterator, Sequence
 from http import HTTPStatus
 from types import TracebackType
@@ -14,17 +13,16 @@ from google.genai import Client, types
 from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.http11 import Request, Response
 
-from ._connection import Connection
-from ._model import ToneGenerator
+from ._script import DEFAULT_REPLY, Script
+from ._session import ServerSession
+from ._timing import Timing
 from ._tls import make_tls_pair
+from ._transport import Transport
 from ._types import ClientMessage, Context, ModelTurn, Quirks, Replies, ToolCall
 
 __all__ = ["DEFAULT_REPLY", "FakeLiveServer"]
 
 logger = logging.getLogger("gemini_live_interrupt.testing")
-
-DEFAULT_REPLY = "OK."
-"""What the scripted model says once ``replies`` is exhausted."""
 
 
 class FakeLiveServer:
@@ -39,14 +37,15 @@ class FakeLiveServer:
         replies: the model's replies in order (each a string, a :class:`ToolCall`, or a
             function of the context returning one), or one such function for every reply.
             Once a list is exhausted the model says ``"OK."``.
-        speed: multiple of real time at which model audio is sent; real-time delays
-            (``input_transcription_delay``) are divided by it too.
+        speed: multiple of real time at which model audio is sent; every delay of ``timing``
+            is divided by it too, so a test runs ``speed`` times faster than a conversation.
         chunk_seconds: audio seconds per ``inlineData`` chunk.
-        user_transcripts: input transcripts of successive user *audio* utterances.
-        silence_seconds: audio seconds of silence that end an utterance (energy VAD).
-        input_transcription_delay: real seconds (divided by ``speed``) between the start of
-            user speech and its ``inputTranscription``.
+        user_transcripts: what successive user *audio* utterances say (their input
+            transcription, and what the model hears).
+        timing: when the service reacts; ``None`` is :meth:`Timing.field`, the timings
+            reported for the real service. :meth:`Timing.instant` reacts at once.
         quirks: service behaviours; ``None`` picks :meth:`Quirks.for_model` per connection.
+        seed: seeds the random draws of ``timing`` (the same seed, the same run).
 
     Example::
 
@@ -64,44 +63,39 @@ class FakeLiveServer:
         speed: float = 1.0,
         chunk_seconds: float = 0.04,
         user_transcripts: Sequence[str] = (),
-        silence_seconds: float = 0.3,
-        input_transcription_delay: float = 0.0,
+        timing: Timing | None = None,
         quirks: Quirks | None = None,
+        seed: int | None = 0,
     ) -> None:
         for name, value in (("speed", speed), ("chunk_seconds", chunk_seconds)):
-            if not value > 0:
+            if not isinstance(value, int | float) or not value > 0:
                 raise ValueError(f"{name} must be > 0, got {value!r}")
-        for name, value in (("silence_seconds", silence_seconds),
-                            ("input_transcription_delay", input_transcription_delay)):
-            if not value >= 0:
-                raise ValueError(f"{name} must be >= 0, got {value!r}")
         if isinstance(replies, str | ToolCall):
             raise TypeError(f"replies must be a sequence or a callable, got {replies!r}")
-        self._replies = replies
-        self._reply_index = 0
+        if timing is not None and not isinstance(timing, Timing):
+            raise TypeError(f"timing must be a Timing or None, got {timing!r}")
+        if quirks is not None and not isinstance(quirks, Quirks):
+            raise TypeError(f"quirks must be a Quirks or None, got {quirks!r}")
+        self.timing = timing if timing is not None else Timing.field()
+        self._script = Script(
+            replies, user_transcripts=user_transcripts, speed=speed,
+            chunk_seconds=chunk_seconds, timing=self.timing, quirks=quirks, seed=seed,
+            on_change=self.notify,
+        )
         self.speed = speed
         self.chunk_seconds = chunk_seconds
-        self._user_transcripts = list(user_transcripts)
-        self._user_index = 0
-        self.silence_seconds = silence_seconds
-        self.input_transcription_delay = input_transcription_delay
         self.quirks = quirks
 
-        self.received: list[ClientMessage] = []
+        self.received: list[ClientMessage] = self._script.received
         """Every client frame, in order of arrival, across connections."""
-        self.turns: list[ModelTurn] = []
+        self.turns: list[ModelTurn] = self._script.turns
         """Every model turn across connections."""
 
         self._tls = make_tls_pair()
         self._server: Server | None = None
         self._port = 0
-        self._start = time.monotonic()
-        self._connections: list[Connection] = []
-        self._sessions = 0
-        self._latest_context: Context = []
-        self._handles: dict[str, Context] = {}
+        self._connections: list[Transport] = []
         self._changed = asyncio.Event()
-        self.tone = ToneGenerator()
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -109,7 +103,7 @@ class FakeLiveServer:
         """Start listening on ``127.0.0.1`` (an ephemeral port). ``async with`` calls it."""
         if self._server is not None:
             raise RuntimeError("FakeLiveServer already started")
-        self._start = time.monotonic()
+        self._script.restart_clock()
         self._server = await serve(
             self._handle,
             "127.0.0.1",
@@ -170,11 +164,11 @@ class FakeLiveServer:
     @property
     def context(self) -> Context:
         """What the model knows in the most recent session (the live list)."""
-        return self._latest_context
+        return self._script.latest_context
 
     def now(self) -> float:
         """Seconds since the server started (``time.monotonic`` based)."""
-        return time.monotonic() - self._start
+        return self._script.now()
 
     async def wait_for(
         self, predicate: Callable[[], bool], timeout: float = 5.0  # noqa: ASYNC109
@@ -206,7 +200,8 @@ class FakeLiveServer:
     async def go_away(self, time_left: str = "10s") -> None:
         """Send ``goAway {timeLeft}`` on every open connection (the connection stays open)."""
         for conn in self._open():
-            await conn.send({"goAway": {"timeLeft": time_left}})
+            conn.session.send_message({"goAway": {"timeLeft": time_left}})
+            await conn.flush()
 
     async def drop(self, code: int = 1011, reason: str = "Internal error encountered.") -> None:
         """Close every open connection with ``code`` (1006: drop TCP without a close frame)."""
@@ -221,52 +216,11 @@ class FakeLiveServer:
     async def phantom_interrupt(self) -> None:
         """Send ``serverContent.interrupted`` with no user speech behind it."""
         for conn in self._open():
-            await conn.send({"serverContent": {"interrupted": True}})
+            conn.session.send_message({"serverContent": {"interrupted": True}})
+            await conn.flush()
 
-    # -- used by connections -----------------------------------------------------------------
-
-    def _open(self) -> Iterator[Connection]:
+    def _open(self) -> Iterator[Transport]:
         return iter([c for c in self._connections if not c.closed])
-
-    def next_reply(self, context: Context) -> str | ToolCall:
-        """The scripted model's next reply given ``context``."""
-        replies = self._replies
-        if callable(replies):
-            return replies(list(context))
-        if self._reply_index >= len(replies):
-            return DEFAULT_REPLY
-        item = replies[self._reply_index]
-        self._reply_index += 1
-        return item(list(context)) if callable(item) else item
-
-    def next_user_transcript(self) -> str:
-        """The transcript of the next user audio utterance (``""`` once exhausted)."""
-        if self._user_index >= len(self._user_transcripts):
-            return ""
-        self._user_index += 1
-        return self._user_transcripts[self._user_index - 1]
-
-    def record(self, message: ClientMessage) -> None:
-        self.received.append(message)
-        self.notify()
-
-    def add_turn(self, turn: ModelTurn) -> None:
-        self.turns.append(turn)
-        self.notify()
-
-    def save_handle(self, handle: str, context: Context) -> None:
-        self._handles[handle] = list(context)
-
-    def resume(self, handle: str) -> Context | None:
-        saved = self._handles.get(handle)
-        return None if saved is None else list(saved)
-
-    def quirks_for(self, model: str) -> Quirks:
-        return self.quirks if self.quirks is not None else Quirks.for_model(model)
-
-    def set_latest_context(self, context: Context) -> None:
-        self._latest_context = context
-        self.notify()
 
     # -- websocket plumbing ------------------------------------------------------------------
 
@@ -278,9 +232,8 @@ class FakeLiveServer:
         return connection.respond(HTTPStatus.NOT_FOUND, "Not Found\n")
 
     async def _handle(self, ws: ServerConnection) -> None:
-        index = self._sessions
-        self._sessions += 1
-        conn = Connection(self, ws, index)
+        session = ServerSession(self._script, len(self._connections), self.now())
+        conn = Transport(ws, session, self.now)
         self._connections.append(conn)
         self.notify()
         try:

@@ -76,8 +76,14 @@ class ModelTurn:
             requested) before the turn ended or was interrupted.
         interrupted: a barge-in stopped it (or came while its audio would still be playing).
         audio_seconds_sent: seconds of audio sent (0 in TEXT modality).
-        started_at: server clock (seconds since start) when the turn began.
+        started_at: server clock (seconds since start) when the model began generating it.
         ended_at: server clock when it ended, ``None`` while it runs.
+        requested_at: server clock when the reply was asked for (the end of the user's turn,
+            a realtime text, turn-completing content...): ``started_at - requested_at`` is the
+            response latency.
+        context: ground truth for "informed": what the model's context held when it began
+            generating, ``(role, text)`` oldest first, without what the model could not see
+            (:attr:`Quirks.silent_content_skips_audio_answer`).
     """
 
     index: int
@@ -90,6 +96,12 @@ class ModelTurn:
     interrupted: bool = False
     audio_seconds_sent: float = 0.0
     ended_at: float | None = None
+    requested_at: float = 0.0
+    context: Context = field(default_factory=list)
+
+    def saw(self, text: str) -> bool:
+        """Whether any entry of :attr:`context` contains ``text`` (e.g. a note's first words)."""
+        return any(text in entry for _, entry in self.context)
 
     def heard_at(self, played: float) -> str:
         """Ground truth: the words a client that played ``played`` seconds of this turn heard.
@@ -101,17 +113,39 @@ class ModelTurn:
 
 @dataclass(frozen=True)
 class Quirks:
-    """Switchable behaviours of the real service (see docs/testing.md for the sources).
+    """Switchable behaviours of the real service, each tagged with its evidence (docs/testing.md
+    lists the sources): *documented* (API docs or SDK docstrings), *reported* (seen by users in
+    public issues or framework source) or *assumed* (nobody has shown it).
 
-    Use :meth:`for_model` for the defaults of a model family; ``dataclasses.replace`` to
-    change one.
+    Use :meth:`for_model` for the defaults of a model family; ``dataclasses.replace`` to change
+    one. ``Quirks()`` is the 2.5 family, also used for names the table does not know.
 
     Attributes:
-        reject_client_content: a clientContent after the conversation started (any realtime
-            input or model turn) closes the connection with 1007 (Gemini 3.1, reported).
+        reject_client_content: any clientContent after the conversation started closes the
+            connection with 1007. Reported for 3.1 until Sept 2026 (livekit/agents#5251,
+            google/adk-python#5018); off by default since livekit/agents#7289 reports 3.1
+            accepting mid-session content (the 1007s came from turns without a role).
+        reject_roleless_content: a clientContent turn without a ``role`` closes the connection
+            with 1007. Reported for 3.1 and 3.8 (livekit-plugins-google 1.8.9,
+            ``realtime_api.py``: "3.1/3.8 close with 1007 on role=None").
+        reject_system_role: a clientContent turn with ``role: "system"`` closes with 1007 (the
+            Developer API; reported by the same LiveKit source: "the Gemini API errors on
+            role=system").
         client_content_interrupts: clientContent with turnComplete=true interrupts the current
-            generation and is answered at once (Gemini 3.8, documented). Otherwise it is added
-            to the context and answered after the current turn ends (assumed).
+            generation (3.8, documented). Otherwise it is answered after the current turn
+            (assumed).
+        client_content_waits_for_input: clientContent with turnComplete=true starts its reply
+            only once some realtime input follows (audio, text, or the whitespace nudge):
+            reported for 3.x by pipecat 1.14 (``llm.py`` nudges with ``realtimeInput.text=" "``).
+        silent_content_skips_audio_answer: content added with turnComplete=false is not seen by
+            the next answer to user *audio* (it is by later answers). Reported for 2.5 by
+            pipecat 1.14 ("the first audio answer is naive").
+        tool_call_turn_complete: a ``toolCall`` is followed by ``turnComplete`` at once, and the
+            answer after the ``toolResponse`` is a new model turn (2.5; see docs/testing.md for
+            the evidence and why it is the default).
+        input_transcription_finished: the last ``inputTranscription`` chunk of an utterance has
+            ``finished: true``. Off by default: the service often never sets it (reported:
+            googleapis/js-genai#1429).
         hold_turn_complete: turnComplete waits until the turn's audio, paced at ``speed``,
             has been sent in full, and a barge-in while the audio would still be playing
             (until ``audio_seconds * playout_ratio / speed`` after the first chunk) is an
@@ -125,14 +159,23 @@ class Quirks:
         freeze_after_barge_in: after a barge-in the model never answers again (reported).
         word_timestamps: fill ``outputTranscription.words`` when the setup asked for
             ``word_timestamp`` (assumed shape).
-        interim_input_transcription: send ``interimInputTranscription`` chunks while the user
-            speaks, before the final ``inputTranscription`` (assumed shape).
+        interim_input_transcription: send ``interimInputTranscription`` while the user speaks,
+            ahead of ``inputTranscription`` (documented in the SDK 3.4; shape assumed, see
+            :attr:`Timing.interim_shape`).
         turn_complete_false_mutes: after a clientContent with turnComplete=false in a started
-            conversation, realtime input no longer triggers replies (reported).
+            conversation, realtime input no longer triggers replies (an older report,
+            google-gemini/live-api-web-console#60; off by default: LiveKit and pipecat send such
+            content in production on every current model).
     """
 
     reject_client_content: bool = False
+    reject_roleless_content: bool = False
+    reject_system_role: bool = True
     client_content_interrupts: bool = False
+    client_content_waits_for_input: bool = False
+    silent_content_skips_audio_answer: bool = True
+    tool_call_turn_complete: bool = True
+    input_transcription_finished: bool = False
     hold_turn_complete: bool = False
     playout_ratio: float = 3.0
     transcript_offset: float = 0.0
@@ -140,13 +183,24 @@ class Quirks:
     freeze_after_barge_in: bool = False
     word_timestamps: bool = False
     interim_input_transcription: bool = False
-    turn_complete_false_mutes: bool = True
+    turn_complete_false_mutes: bool = False
 
     @classmethod
     def for_model(cls, name: str) -> Quirks:
         """Defaults for a model name (``"models/"`` prefix allowed).
 
-        ``"3.1"`` in the name: mid-session clientContent is rejected. ``"3.8"``: clientContent
-        with turnComplete interrupts. Anything else behaves like the 2.5 native-audio models.
+        A 3.x name (``gemini-3...``, or containing ``3.1`` / ``3.8``): turns without a role
+        are rejected, turn-completing content waits for realtime input, silent content is seen
+        by the next answer; ``"3.8"`` also interrupts on turn-completing content. Anything
+        else behaves like the 2.5 native-audio models.
         """
-        return cls(reject_client_content="3.1" in name, client_content_interrupts="3.8" in name)
+        name = name.removeprefix("models/")
+        if not (name.startswith("gemini-3") or "3.1" in name or "3.8" in name):
+            return cls()
+        return cls(
+            reject_roleless_content=True,
+            client_content_waits_for_input=True,
+            silent_content_skips_audio_answer=False,
+            tool_call_turn_complete=False,
+            client_content_interrupts="3.8" in name,
+        )

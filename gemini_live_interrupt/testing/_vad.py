@@ -34,12 +34,15 @@ class EnergyVAD:
         self.silence_seconds = silence_seconds
         self.threshold = threshold
         self.speaking = False
+        self.loud = False
+        """Whether the last chunk fed was above the threshold."""
         self._quiet = 0.0
 
     def feed(self, pcm: bytes, rate: int) -> str | None:
         """Feed one chunk; returns ``"start"``, ``"end"`` or ``None``."""
         seconds = len(pcm) / 2 / rate
-        if rms(pcm) >= self.threshold:
+        self.loud = rms(pcm) >= self.threshold
+        if self.loud:
             self._quiet = 0.0
             if not self.speaking:
                 self.speaking = True

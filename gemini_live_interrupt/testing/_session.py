@@ -1,0 +1,683 @@
+"""One Live session of the offline server, sans I/O: frames and the clock in, frames out.
+
+Like websockets' protocol objects, :class:`ServerSession` never touches a socket or a loop.
+The transport feeds it each client frame (:meth:`~ServerSession.receive_frame`) and the time
+(:meth:`~ServerSession.advance`, at :attr:`~ServerSession.deadline`), sends what
+:meth:`~ServerSession.data_to_send` returns, and closes the socket when :attr:`~ServerSession.close`
+is set. Every behaviour of the scripted service lives here: the VAD, the user's transcription,
+the model's replies and their pacing, the quirks, and the timings.
+"""
+
+from __future__ import annotations
+
+import base64
+import heapq
+import json
+import logging
+import math
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+from dataclasses import field as dataclass_field
+from typing import Any
+
+from ._model import (
+    OUTPUT_RATE,
+    SpokenChunk,
+    ToneGenerator,
+    duration_string,
+    speak,
+)
+from ._protocol import ProtocolError, b64decode, field, parse_client_frame, pcm_rate, server_frame
+from ._script import Script
+from ._timing import draw
+from ._types import ClientMessage, Context, ModelTurn, Quirks, ToolCall
+from ._vad import EnergyVAD
+
+__all__ = ["ServerSession", "content_text"]
+
+logger = logging.getLogger("gemini_live_interrupt.testing")
+
+_AUDIO_MIME = f"audio/pcm;rate={OUTPUT_RATE}"
+_AUDIO_TOKENS_PER_SECOND = 25  # Gemini counts audio at 25 tokens a second (documented)
+
+
+def content_text(content: Any) -> str:
+    """The text of a ``Content`` (``{"parts": [{"text": ...}]}``), a list of them, or a str."""
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        return "".join(content_text(c) for c in content)
+    if isinstance(content, dict):
+        parts = field(content, "parts")
+        if parts is not None:
+            return "".join(content_text(p) for p in parts)
+        text = field(content, "text")
+        return text if isinstance(text, str) else ""
+    return ""
+
+
+class _Timer:
+    __slots__ = ("action", "cancelled")
+
+    def __init__(self, action: Callable[[float], None]) -> None:
+        self.action = action
+        self.cancelled = False
+
+
+@dataclass
+class _Reply:
+    """One reply being produced, from the request to its turnComplete."""
+
+    cause: str
+    requested_at: float
+    phase: str = "waiting"  # waiting -> (tool ->) speaking -> (holding ->) done
+    turn: ModelTurn | None = None
+    timer: _Timer | None = None
+    tool_call_id: str = ""
+    tool_name: str = ""
+    plan: list[tuple[float, int, int]] = dataclass_field(default_factory=list)
+    chunks: list[SpokenChunk] = dataclass_field(default_factory=list)
+    step: int = 0
+    t0: float = 0.0
+    total: float = 0.0
+    playout_end: float = 0.0  # until when the turn's audio would still be playing
+
+
+@dataclass
+class _Utterance:
+    """User speech in progress: its words and how far the user has got through them."""
+
+    transcript: str
+    words: list[SpokenChunk]
+    lag: float
+    interim_lag: float
+    spoken: int = 0  # words spoken so far
+    speech_seconds: float = 0.0  # audio seconds of speech so far
+    last_speech_at: float = 0.0
+    interim: str = ""
+
+
+class ServerSession:
+    """The service side of one connection, as a synchronous state machine.
+
+    Args:
+        script: the server's shared script, settings and records.
+        index: the connection's number (0, 1, ...).
+        now: the server clock at connection time.
+    """
+
+    def __init__(self, script: Script, index: int, now: float) -> None:
+        self.script = script
+        self.index = index
+        self.close: tuple[int, str] | None = None
+        """``(code, reason)`` once the session wants the socket closed."""
+        self.closed = False
+        self.context: Context = []
+        self.quirks = Quirks()
+        self._out: list[str | bytes] = []
+        self._timers: list[tuple[float, int, _Timer]] = []
+        self._seq = 0
+        self._now = now
+        self._set_up = False
+        self.audio_out = True
+        self.output_transcription = False
+        self.input_transcription = False
+        self.word_timestamps = False
+        self.resumption = False
+        self.auto_vad = True
+        self.barge_in_enabled = True
+        self.started = False  # any realtime input or model turn yet
+        self.muted = False
+        self.frozen = False
+        self._hidden: list[tuple[str, str]] = []  # silent content the next audio answer misses
+        self._awaiting_input = False  # turn-completing content waits for realtime input (3.x)
+        self._reply: _Reply | None = None
+        self._playing: _Reply | None = None
+        self._pending: deque[str] = deque()
+        self._speech: _Utterance | None = None
+        self._vad = EnergyVAD(script.timing.silence)
+        self._activity = False  # between activityStart and activityEnd
+        self._handles = 0
+        self._calls = 0
+        self._tone = ToneGenerator()
+
+    # -- the transport's interface -----------------------------------------------------------
+
+    @property
+    def deadline(self) -> float | None:
+        """The server clock at which :meth:`advance` has something to do, if any."""
+        while self._timers and self._timers[0][2].cancelled:
+            heapq.heappop(self._timers)
+        return self._timers[0][0] if self._timers else None
+
+    def data_to_send(self) -> list[str | bytes]:
+        """Frames to send, in order, since the last call."""
+        out, self._out = self._out, []
+        return out
+
+    def receive_frame(self, raw: str | bytes, now: float) -> None:
+        """One client frame. A protocol violation sets :attr:`close` (1007, as the service)."""
+        if self.close is not None or self.closed:
+            return
+        # The frame goes before work that is overdue: overdue means the event loop (shared
+        # with the client in tests) ran late, and the client could not have seen that output.
+        self._now = max(self._now, now)
+        try:
+            self._frame(raw, now)
+        except ProtocolError as exc:
+            logger.warning("session %d: protocol violation: %s", self.index, exc.detail)
+            self._request_close(exc.code, exc.reason)
+        self.advance(now)
+
+    def advance(self, now: float) -> None:
+        """Run everything due by ``now`` (model chunks, transcription, replies), in order."""
+        while not self.closed and self.close is None:
+            deadline = self.deadline
+            if deadline is None or deadline > now:
+                break
+            at, _, timer = heapq.heappop(self._timers)
+            self._now = max(self._now, at)
+            timer.action(at)
+        self._now = max(self._now, now)
+
+    def send_message(self, message: dict[str, Any]) -> None:
+        """Queue a server message from outside the script (goAway, a phantom interrupt)."""
+        self._send(message)
+
+    def connection_closed(self, now: float) -> None:
+        """The socket is gone: stop, and stamp the end of a turn that was running."""
+        self.closed = True
+        self._timers.clear()
+        reply = self._reply
+        if reply is not None and reply.turn is not None and reply.turn.ended_at is None:
+            reply.turn.ended_at = now
+            self.script.on_change()
+
+    # -- plumbing ----------------------------------------------------------------------------
+
+    def _send(self, message: dict[str, Any]) -> None:
+        if not self.closed and self.close is None:
+            self._out.append(server_frame(message))
+
+    def _request_close(self, code: int, reason: str) -> None:
+        if self.close is None:
+            logger.info("session %d: closing with %d (%s)", self.index, code, reason)
+            self.close = (code, reason)
+            self._timers.clear()
+
+    def _at(self, when: float, action: Callable[[float], None]) -> _Timer:
+        timer = _Timer(action)
+        self._seq += 1
+        heapq.heappush(self._timers, (when, self._seq, timer))
+        return timer
+
+    def _later(self, seconds: float) -> float:
+        """The server clock ``seconds`` of real time from now, at the server's speed."""
+        return self._now + seconds / self.script.speed
+
+    def _changed(self) -> None:
+        self.script.on_change()
+
+    # -- client frames -----------------------------------------------------------------------
+
+    def _frame(self, raw: str | bytes, now: float) -> None:
+        frame = parse_client_frame(raw)
+        self.script.record(ClientMessage(now, self.index, frame.kind, frame.data))
+        if not self._set_up:
+            if frame.kind != "setup":
+                raise ProtocolError(f"first message must be setup, got {frame.kind}")
+            self._setup(frame.data)
+            self._set_up = True
+            self._send({"setupComplete": {"sessionId": f"fake-session-{self.index}"}})
+            return
+        if frame.kind == "setup":
+            raise ProtocolError("setup sent twice")
+        if frame.kind == "client_content":
+            self._client_content(frame.data)
+        elif frame.kind == "realtime_input":
+            self._realtime_input(frame.data)
+        elif frame.kind == "tool_response":
+            self._tool_response(frame.data)
+        else:
+            self._context_update(frame.data)
+
+    def _setup(self, data: dict[str, Any]) -> None:
+        model = str(field(data, "model")).removeprefix("models/")
+        self.quirks = self.script.quirks_for(model)
+        modalities = field(field(data, "generation_config") or {}, "response_modalities")
+        self.audio_out = not any(str(m).upper() == "TEXT" for m in modalities or ())
+        out = field(data, "output_audio_transcription")
+        self.output_transcription = out is not None
+        self.word_timestamps = isinstance(out, dict) and bool(field(out, "word_timestamp"))
+        self.input_transcription = field(data, "input_audio_transcription") is not None
+        ric = field(data, "realtime_input_config") or {}
+        aad = field(ric, "automatic_activity_detection") or {}
+        self.auto_vad = not field(aad, "disabled", False)
+        silence_ms = field(aad, "silence_duration_ms")
+        if isinstance(silence_ms, int | float) and silence_ms > 0:
+            self._vad.silence_seconds = silence_ms / 1000  # the client's choice, as the service
+        self.barge_in_enabled = field(ric, "activity_handling") != "NO_INTERRUPTION"
+        resumption = field(data, "session_resumption")
+        self.resumption = resumption is not None
+        handle = field(resumption, "handle") if isinstance(resumption, dict) else None
+        system = content_text(field(data, "system_instruction"))
+        if handle:
+            restored = self.script.resume(str(handle))
+            if restored is None:
+                # Assumed: the real service's answer to an unknown handle is not documented.
+                raise ProtocolError(f"unknown session resumption handle {handle!r}")
+            self.context = restored
+            self.started = any(role != "system" for role, _ in restored)
+            if system:
+                self._set_system(system)
+        elif system:
+            self.context = [("system", system)]
+        self.script.latest_context = self.context
+        self._changed()
+        logger.info("session %d: setup for %s (audio=%s)", self.index, model, self.audio_out)
+
+    def _set_system(self, text: str) -> None:
+        self.context[:] = [e for e in self.context if e[0] != "system"]
+        self.context.insert(0, ("system", text))
+        self._changed()
+
+    def _client_content(self, data: dict[str, Any]) -> None:
+        q = self.quirks
+        if q.reject_client_content and self.started:
+            raise ProtocolError("clientContent after the conversation started")
+        added: list[tuple[str, str]] = []
+        for turn in field(data, "turns") or ():
+            role = field(turn, "role")
+            if role is None and q.reject_roleless_content:
+                raise ProtocolError("clientContent turn without a role")
+            if role == "system" and q.reject_system_role:
+                raise ProtocolError("clientContent turn with role 'system'")
+            text = content_text(turn)
+            if text:
+                added.append(("model" if role == "model" else "user", text))
+        self.context += added
+        self._changed()
+        if field(data, "turn_complete", False) is True:
+            if q.client_content_interrupts:
+                self._interrupt(self._now)  # documented for 3.8: it cuts the current reply
+            if q.client_content_waits_for_input:
+                self._awaiting_input = True  # reported for 3.x: realtime input starts it
+            else:
+                self._request("client_content")
+            return
+        if q.silent_content_skips_audio_answer:
+            self._hidden += added
+        if self.started and q.turn_complete_false_mutes:
+            self.muted = True
+
+    def _realtime_input(self, data: dict[str, Any]) -> None:
+        self.started = True
+        text = field(data, "text")
+        if self._awaiting_input:
+            self._awaiting_input = False
+            self._request("client_content")
+        if field(data, "activity_start") is not None:
+            self._vad.reset()
+            self._activity = True
+            self._speech_start(self._now, lag=0.0)
+        audio = field(data, "audio")
+        if audio is not None:
+            self._audio(audio)
+        for chunk in field(data, "media_chunks") or ():
+            if str(field(chunk, "mime_type") or "audio/pcm").startswith("audio/"):
+                self._audio(chunk)
+        if text is not None:
+            self._text(text)
+        if field(data, "activity_end") is not None:
+            self._vad.reset()
+            self._activity = False
+            self._speech_end("activity")
+        if field(data, "audio_stream_end") and self._speech is not None:
+            self._vad.reset()
+            self._speech_end("user_audio")
+
+    def _audio(self, blob: dict[str, Any]) -> None:
+        pcm = b64decode(field(blob, "data") or "")
+        rate = pcm_rate(field(blob, "mime_type"))
+        seconds = len(pcm) / 2 / rate
+        if not self.auto_vad:
+            if self._activity and self._speech is not None:
+                self._spoke(seconds)  # the client says the user is speaking
+            return
+        event = self._vad.feed(pcm, rate)
+        if event == "start":
+            self._speech_start(self._now, lag=draw(self.script.timing.interrupt_lag,
+                                                   self.script.rng))
+        if self._speech is not None and self._vad.speaking and self._vad.loud:
+            self._spoke(seconds)
+        if event == "end":
+            self._speech_end("user_audio")
+
+    def _text(self, text: str) -> None:
+        if not text.strip():
+            # Reported (pipecat 1.14 on 3.x): whitespace is a nudge, not speech: no barge-in,
+            # no transcription; it starts a reply when none is running (the turn-completing
+            # content it may follow was handled above).
+            if self._reply is None:
+                self._request("nudge")
+            return
+        self._barge_in(self._now)
+        if self.input_transcription:
+            # Assumed: whether the service transcribes realtimeInput.text is not known.
+            self._send({"serverContent": {"inputTranscription": {"text": text}}})
+        self.context.append(("user", text))
+        self._changed()
+        # Reported: realtimeInput.text always triggers a reply (livekit/agents#5238).
+        self._request("realtime_text")
+
+    def _tool_response(self, data: dict[str, Any]) -> None:
+        reply = self._reply
+        for response in field(data, "function_responses") or ():
+            call_id = str(field(response, "id"))
+            if reply is None or reply.phase != "tool" or call_id != reply.tool_call_id:
+                logger.info("session %d: toolResponse for unknown call %r", self.index, call_id)
+                continue
+            name = str(field(response, "name") or "") or reply.tool_name
+            self.context.append(("tool", f"{name}: {json.dumps(field(response, 'response'))}"))
+            self._changed()
+            reply.phase = "waiting"
+            reply.cause = "tool_response"
+            reply.requested_at = self._now
+            reply.timer = self._at(self._latency(), self._begin)
+
+    def _context_update(self, data: dict[str, Any]) -> None:
+        # Documented (SDK 3.4 docstring): replaces the system instruction; starts no turn.
+        system = field(data, "system_instruction")
+        if system is not None:
+            self._set_system(content_text(system))
+
+    # -- the user's speech -------------------------------------------------------------------
+
+    def _speech_start(self, now: float, *, lag: float) -> None:
+        if self._speech is not None:
+            return
+        timing, rng = self.script.timing, self.script.rng
+        transcript = self.script.next_user_transcript()
+        self._speech = _Utterance(
+            transcript, speak(transcript), lag=draw(timing.input_lag, rng),
+            interim_lag=draw(timing.interim_lag, rng), last_speech_at=now,
+        )
+        if lag <= 0:
+            self._barge_in(now)
+        else:
+            # Reported (pipecat#3381): interrupted comes 50-100 ms after speech starts; the
+            # model keeps generating until then.
+            self._at(self._later(lag), self._barge_in)
+
+    def _spoke(self, seconds: float) -> None:
+        """``seconds`` more of the user's speech: the words it covered are now spoken."""
+        speech = self._speech
+        assert speech is not None
+        speech.speech_seconds += seconds
+        speech.last_speech_at = self._now
+        n = speech.spoken
+        while n < len(speech.words) and speech.words[n].end <= speech.speech_seconds + 1e-9:
+            n += 1
+        self._transcribe_words(speech, n, self._now)
+
+    def _transcribe_words(self, speech: _Utterance, upto: int, spoken_at: float) -> None:
+        """Schedule the transcription of words ``speech.spoken`` .. ``upto`` spoken at
+        ``spoken_at``: each trails its speech by the utterance's lag (reported 0.5-2 s)."""
+        for i in range(speech.spoken, upto):
+            word = speech.words[i].text
+            last = i == len(speech.words) - 1
+            if self.input_transcription:
+                final: dict[str, Any] = {"text": word}
+                if last and self.quirks.input_transcription_finished:
+                    final["finished"] = True
+                self._at(max(self._now, spoken_at + speech.lag / self.script.speed),
+                         self._sender({"serverContent": {"inputTranscription": final}}))
+            if self.quirks.interim_input_transcription:
+                speech.interim += word
+                text = speech.interim if self.script.timing.interim_shape == "cumulative" else word
+                self._at(max(self._now, spoken_at + speech.interim_lag / self.script.speed),
+                         self._sender({"serverContent": {
+                             "interimInputTranscription": {"text": text}}}))
+        speech.spoken = max(speech.spoken, upto)
+
+    def _sender(self, message: dict[str, Any]) -> Callable[[float], None]:
+        return lambda _now: self._send(message)
+
+    def _speech_end(self, cause: str) -> None:
+        speech, self._speech = self._speech, None
+        if speech is None:
+            return
+        # Words not yet covered by the speech audio were said by its end.
+        self._transcribe_words(speech, len(speech.words), speech.last_speech_at)
+        if speech.transcript:
+            self.context.append(("user", speech.transcript))
+            self._changed()
+        self._request(cause)
+
+    # -- interruptions -----------------------------------------------------------------------
+
+    def _barge_in(self, now: float) -> None:
+        """User speech started: interrupt the model unless activity handling forbids it."""
+        if self.barge_in_enabled:
+            self._interrupt(now)
+
+    def _interrupt(self, now: float) -> None:
+        reply = self._reply
+        if reply is not None:
+            self._pending.clear()
+            if reply.timer is not None:
+                reply.timer.cancelled = True
+            if reply.phase == "waiting":
+                # Assumed: a reply not begun yet is dropped without a word; the user's new
+                # turn asks for its own.
+                self._reply = None
+            elif reply.phase == "tool":
+                self._send({"toolCallCancellation": {"ids": [reply.tool_call_id]}})
+                self._send({"serverContent": {"interrupted": True}})
+                self._turn_complete(reply)
+                self._reply = None
+                self._after_barge_in()
+            else:
+                self._finish(reply, interrupted=True)
+            return
+        playing, self._playing = self._playing, None
+        if playing is not None and playing.turn is not None and now < playing.playout_end:
+            # Reported (livekit/agents): interrupted after turnComplete while audio still plays.
+            playing.turn.interrupted = True
+            self._send({"serverContent": {"interrupted": True}})
+            self._after_barge_in()
+
+    def _after_barge_in(self) -> None:
+        if self.quirks.freeze_after_barge_in:
+            # Reported: gemini-live-api-examples#52, the model never answers again.
+            self.frozen = True
+        self._changed()
+
+    # -- the scripted model ------------------------------------------------------------------
+
+    def _latency(self) -> float:
+        return self._later(draw(self.script.timing.response_latency, self.script.rng))
+
+    def _request(self, cause: str) -> None:
+        """Ask for a reply: after the response latency, or after the current one."""
+        if self.frozen:
+            logger.info("session %d: frozen, not answering (%s)", self.index, cause)
+            return
+        if self.muted and cause != "client_content":
+            logger.info("session %d: muted, not answering (%s)", self.index, cause)
+            return
+        if self._reply is not None:
+            # Assumed: input that does not interrupt is answered after the current turn.
+            self._pending.append(cause)
+            return
+        self._playing = None
+        reply = self._reply = _Reply(cause, requested_at=self._now)
+        reply.timer = self._at(self._latency(), self._begin)
+
+    def _visible_context(self, cause: str) -> Context:
+        if cause in ("user_audio", "activity") and self._hidden:
+            hidden = list(self._hidden)
+            seen: Context = []
+            for entry in self.context:
+                if entry in hidden:
+                    hidden.remove(entry)
+                else:
+                    seen.append(entry)
+            return seen
+        return list(self.context)
+
+    def _begin(self, now: float) -> None:
+        reply = self._reply
+        assert reply is not None
+        reply.timer = None
+        self.started = True
+        seen = self._visible_context(reply.cause)
+        self._hidden.clear()
+        answer = self.script.next_reply(seen)
+        if isinstance(answer, ToolCall):
+            self._calls += 1
+            reply.phase = "tool"
+            reply.tool_call_id = f"call-{self.index}-{self._calls}"
+            reply.tool_name = answer.name
+            self.context.append(("tool_call", f"{answer.name}({json.dumps(answer.args)})"))
+            self._changed()
+            self._send({"toolCall": {"functionCalls": [
+                {"id": reply.tool_call_id, "name": answer.name, "args": answer.args}]}})
+            if self.quirks.tool_call_turn_complete:
+                self._turn_complete(reply)
+            return
+        self._speak(reply, answer, seen, now)
+
+    def _plan(self, chunks: list[SpokenChunk], total: float) -> list[tuple[float, int, int]]:
+        """(audio time, kind, index) in sending order; kind 0 = transcript, 1 = audio."""
+        plan: list[tuple[float, int, int]] = []
+        if self.audio_out:
+            step = self.script.chunk_seconds
+            plan += [(k * step, 1, k) for k in range(math.ceil(total / step - 1e-9))]
+            offset = self.quirks.transcript_offset
+            plan += [(max(0.0, c.start + offset), 0, i) for i, c in enumerate(chunks)]
+        else:
+            plan += [(c.start, 0, i) for i, c in enumerate(chunks)]
+        plan.sort()
+        return plan
+
+    def _speak(self, reply: _Reply, text: str, seen: Context, now: float) -> None:
+        chunks = speak(text)
+        total = chunks[-1].end if chunks else 0.0
+        turn = ModelTurn(
+            index=len(self.script.turns), session=self.index, text=text, cause=reply.cause,
+            words=[(c.text, c.start, c.end) for c in chunks], started_at=now,
+            requested_at=reply.requested_at, context=seen,
+        )
+        reply.turn, reply.chunks, reply.total = turn, chunks, total
+        reply.plan = self._plan(chunks, total)
+        reply.phase = "speaking"
+        reply.t0 = now
+        reply.playout_end = now + total * self.quirks.playout_ratio / self.script.speed
+        self.script.add_turn(turn)
+        self._step(now)
+
+    def _step(self, now: float) -> None:
+        """Send every planned chunk due by ``now``; re-arm for the next one or finish."""
+        reply = self._reply
+        assert reply is not None and reply.turn is not None
+        turn, speed, step = reply.turn, self.script.speed, self.script.chunk_seconds
+        while reply.step < len(reply.plan):
+            at, kind, i = reply.plan[reply.step]
+            when = reply.t0 + at / speed
+            if when > now:
+                reply.timer = self._at(when, self._step)
+                return
+            reply.step += 1
+            if kind == 1:
+                samples = round(min(step, reply.total - i * step) * OUTPUT_RATE)
+                pcm = self._tone.take(samples)
+                self._send({"serverContent": {"modelTurn": {"parts": [{"inlineData": {
+                    "mimeType": _AUDIO_MIME, "data": base64.b64encode(pcm).decode()}}]}}})
+                turn.audio_seconds_sent += samples / OUTPUT_RATE
+            else:
+                self._transcript_chunk(turn, reply.chunks[i])
+            self._changed()
+        self._send({"serverContent": {"generationComplete": True}})
+        if self.quirks.hold_turn_complete:
+            reply.phase = "holding"
+            reply.timer = self._at(reply.t0 + reply.total / speed,
+                                   lambda _now: self._finish(reply, interrupted=False))
+            return
+        self._finish(reply, interrupted=False)
+
+    def _transcript_chunk(self, turn: ModelTurn, chunk: SpokenChunk) -> None:
+        turn.delivered += chunk.text
+        if not self.audio_out:
+            self._send({"serverContent": {"modelTurn": {"parts": [{"text": chunk.text}]}}})
+        elif self.output_transcription:
+            transcription: dict[str, Any] = {"text": chunk.text}
+            if self.word_timestamps and self.quirks.word_timestamps:
+                transcription["words"] = [{
+                    "word": chunk.text.strip(),
+                    "startOffset": duration_string(chunk.start),
+                    "endOffset": duration_string(chunk.end),
+                }]
+            self._send({"serverContent": {"outputTranscription": transcription}})
+
+    def _usage(self, reply: _Reply) -> dict[str, Any]:
+        """Plausible token counts for ``usageMetadata`` (about 4 characters a text token)."""
+        prompt = sum(len(text) for _, text in self.context) // 4 + 1
+        turn = reply.turn
+        text_tokens = len(turn.delivered) // 4 if turn is not None else 0
+        audio_tokens = round((turn.audio_seconds_sent if turn else 0) * _AUDIO_TOKENS_PER_SECOND)
+        response = text_tokens + audio_tokens
+        details = ([{"modality": "AUDIO", "tokenCount": audio_tokens}] if self.audio_out
+                   else [{"modality": "TEXT", "tokenCount": text_tokens}])
+        return {
+            "promptTokenCount": prompt,
+            "responseTokenCount": response,
+            "totalTokenCount": prompt + response,
+            "promptTokensDetails": [{"modality": "TEXT", "tokenCount": prompt}],
+            "responseTokensDetails": details,
+        }
+
+    def _turn_complete(self, reply: _Reply) -> None:
+        # Reported (pipecat 1.14 warns, LiveKit emits no metrics without it): usageMetadata
+        # comes with each turnComplete.
+        self._send({"serverContent": {"turnComplete": True}, "usageMetadata": self._usage(reply)})
+
+    def _finish(self, reply: _Reply, *, interrupted: bool) -> None:
+        turn = reply.turn
+        assert turn is not None
+        if reply.timer is not None:
+            reply.timer.cancelled = True
+        if interrupted and reply.phase == "holding":
+            # Generation had finished: the held turnComplete goes first (reported ordering).
+            self._turn_complete(reply)
+            self._send({"serverContent": {"interrupted": True}})
+        elif interrupted:
+            # SDK docs: an interrupted turn has no generationComplete; interrupted, turnComplete.
+            self._send({"serverContent": {"interrupted": True}})
+            self._turn_complete(reply)
+        else:
+            self._turn_complete(reply)
+        reply.phase = "done"
+        self._reply = None
+        turn.interrupted = interrupted
+        turn.ended_at = self._now
+        if turn.delivered:
+            self.context.append(("model", turn.delivered))
+        if interrupted:
+            self._after_barge_in()
+        self._changed()
+        if self.resumption:
+            self._handles += 1
+            handle = f"fake-handle-{self.index}-{self._handles}"
+            self.script.save_handle(handle, self.context)
+            self._send({"sessionResumptionUpdate": {"newHandle": handle, "resumable": True}})
+        if interrupted:
+            return
+        if self.quirks.phantom_after_turn:
+            # Reported: python-genai#2333, interrupted with no user speech at all.
+            self._send({"serverContent": {"interrupted": True}})
+        if self.quirks.hold_turn_complete:
+            self._playing = reply
+        if self._pending:
+            self._request(self._pending.popleft())

@@ -1,0 +1,91 @@
+"""How fast the offline server reacts: the field's timings (the default) or none at all."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from typing import Literal
+
+__all__ = ["Seconds", "Timing"]
+
+Seconds = float | tuple[float, float]
+"""A delay in real seconds: fixed, or ``(low, high)`` to draw from uniformly on each use."""
+
+
+def _check(name: str, value: object) -> None:
+    if isinstance(value, tuple):
+        if len(value) != 2 or not all(isinstance(v, int | float) for v in value):
+            raise TypeError(f"{name} must be a number or a (low, high) pair, got {value!r}")
+        low, high = value
+        if not 0 <= low <= high:
+            raise ValueError(f"{name} must satisfy 0 <= low <= high, got {value!r}")
+    elif isinstance(value, int | float) and not isinstance(value, bool):
+        if not value >= 0:
+            raise ValueError(f"{name} must be >= 0, got {value!r}")
+    else:
+        raise TypeError(f"{name} must be a number or a (low, high) pair, got {value!r}")
+
+
+@dataclass(frozen=True)
+class Timing:
+    """When the offline server reacts to the user, in real seconds (the server divides each by
+    its ``speed``). A pair ``(low, high)`` is drawn from uniformly, with the server's seeded
+    random generator, each time it is used.
+
+    :meth:`field` (the default) plays the timings reported for the real service;
+    :meth:`instant` reacts at once, as the server did before it knew better. Change one number
+    with ``dataclasses.replace(Timing.field(), input_lag=1.0)``.
+
+    Attributes:
+        interrupt_lag: from the first loud chunk of user audio to ``interrupted``. Field:
+            50-100 ms (reported: pipecat-ai/pipecat#3381). Realtime text and ``activityStart``
+            interrupt at once.
+        input_lag: how far each word's ``inputTranscription`` trails the audio that spoke it,
+            drawn once per utterance. Field: 0.5-2 s (reported: pipecat-ai/pipecat#3381), so the
+            last words arrive after the user has stopped talking.
+        interim_lag: the same for ``interimInputTranscription`` (only when the quirk is on).
+            Field: 0.15-0.35 s (assumed: "low latency", SDK 3.4 docstring; no figure published).
+        silence: audio seconds of quiet after the last speech that end the user's turn (the
+            service's VAD). Field: 0.6 s (reported range 0.5-0.8 s; the SDK's
+            ``silence_duration_ms`` sets it when the client sends one).
+        response_latency: from the end of the user's turn (or any other request for a reply) to
+            the model's first output. Field: 0.3 s (assumed, within "a few hundred ms").
+        interim_shape: ``"cumulative"``: each interim message holds the whole hypothesis so far
+            (how Google's streaming speech recognition reports interim results, and the harder
+            case: a client that appends them repeats words); ``"delta"``: each holds new words.
+    """
+
+    interrupt_lag: Seconds = (0.05, 0.1)
+    input_lag: Seconds = (0.5, 2.0)
+    interim_lag: Seconds = (0.15, 0.35)
+    silence: float = 0.6
+    response_latency: Seconds = 0.3
+    interim_shape: Literal["cumulative", "delta"] = "cumulative"
+
+    def __post_init__(self) -> None:
+        for name in ("interrupt_lag", "input_lag", "interim_lag", "silence", "response_latency"):
+            _check(name, getattr(self, name))
+        if isinstance(self.silence, tuple):
+            raise TypeError(f"silence must be a number, got {self.silence!r}")
+        if self.interim_shape not in ("cumulative", "delta"):
+            raise ValueError(
+                f"interim_shape must be 'cumulative' or 'delta', got {self.interim_shape!r}")
+
+    @classmethod
+    def field(cls) -> Timing:
+        """The timings reported for the real service (the default)."""
+        return cls()
+
+    @classmethod
+    def instant(cls) -> Timing:
+        """No delays: ``interrupted`` at the first loud chunk, each word transcribed as it is
+        spoken, the answer as soon as the VAD's ``silence`` (0.3 s) has passed."""
+        return cls(interrupt_lag=0.0, input_lag=0.0, interim_lag=0.0, silence=0.3,
+                   response_latency=0.0)
+
+
+def draw(value: Seconds, rng: random.Random) -> float:
+    """One delay: ``value`` itself, or a uniform draw from its ``(low, high)``."""
+    if isinstance(value, tuple):
+        return rng.uniform(*value)
+    return float(value)

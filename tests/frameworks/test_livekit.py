@@ -1,0 +1,143 @@
+"""livekit-plugins-google's RealtimeSession (LiveKit Agents 1.8) against the offline Live server.
+
+The plugin's own Live code runs unmodified, with no room or worker: ``RealtimeModel(...)`` with
+``api_key`` and ``http_options`` pointing at the server, ``model.session()``, user audio through
+``session.push_audio`` and the model's audio taken from ``generation_created`` streams, as
+LiveKit's agent pipeline does (see ``_livekit.py``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pytest
+
+pytest.importorskip("livekit.plugins.google.realtime")
+
+from gemini_live_interrupt import InterruptAwareSession, enable_interrupt_resume  # noqa: E402
+from gemini_live_interrupt.testing import FakeLiveServer  # noqa: E402
+
+from tests.conftest import M25, M38, STORY, notes  # noqa: E402
+
+try:
+    from ._livekit import App, Microphone, realtime_model
+except ImportError:  # tests/frameworks is not a package (rootdir-relative imports)
+    from _livekit import App, Microphone, realtime_model  # type: ignore[no-redef]
+
+SPEED = 10.0
+ASK = "Tell me a story."
+BARGE = "What about dragons?"
+DRAGONS = "Dragons live far away in the mountains."
+EXTRA = "I will keep that in mind."
+#: Extra FakeLiveServer arguments (timing=, seed=) for trying other timings.
+SERVER: dict[str, Any] = {}
+
+
+def words(text: str) -> str:
+    return " ".join(text.split())
+
+
+async def until(predicate: Any, timeout: float = 10.0) -> None:  # noqa: ASYNC109
+    """Poll a condition nothing signals (the shim's records)."""
+    async with asyncio.timeout(timeout):
+        while not predicate():
+            await asyncio.sleep(0.01)
+
+
+async def conversation(model_name: str) -> tuple[FakeLiveServer, App, Any]:
+    """Ask for a story by voice, talk over it, let the model answer; return what was seen."""
+    async with FakeLiveServer(replies=[STORY, DRAGONS, EXTRA], speed=SPEED,
+                              user_transcripts=[ASK, BARGE], **SERVER) as server:
+        session = realtime_model(server, model_name).session()
+        app = App(session, speed=SPEED)
+        mic = Microphone(session, speed=SPEED)
+        try:
+            await mic.say(0.6)
+            # The story is playing: talk over it once a few words have been heard.
+            await app.wait_for(lambda: bool(app.replies) and app.replies[-1].audio_played > 1.5)
+            await mic.say(0.5)
+            await app.wait_for(
+                lambda: any(r.text and DRAGONS.startswith(words(r.text)) for r in app.replies)
+                and all(r.done.is_set() for r in app.replies))
+            await server.wait_for(lambda: len(server.turns) >= 2 and server.turns[1].ended_at
+                                  is not None)
+            if isinstance(session._active_session, InterruptAwareSession):
+                # Let the shim settle its record of the barge-in, and whatever a note starts.
+                await until(lambda: bool(session._active_session.interruptions))
+                await app.wait_for(lambda: all(t.ended_at is not None for t in server.turns)
+                                   and all(r.done.is_set() for r in app.replies))
+            # Still connected, on the first connection.
+            assert session._active_session is not None
+            wrapped = session._active_session
+            assert not app.errors
+            return server, app, wrapped
+        finally:
+            await mic.aclose()
+            await session.aclose()
+            await app.aclose()
+
+
+def spoken(app: App) -> list[str]:
+    """The transcripts of the generations that carried the model's words."""
+    return [words(r.text) for r in app.replies if r.text]
+
+
+def assert_barge_in_handled(server: FakeLiveServer, app: App) -> None:
+    story = app.replies[0]
+    # The reply arrived through the output path: audio played, transcript a prefix of the story.
+    assert story.audio_played > 1.5 and story.text
+    assert STORY.startswith(words(story.text)) and words(story.text) != STORY
+    # The interruption reached LiveKit: input_speech_started while the story was playing, and
+    # the app stopped its audio (played less than it received, or the stream was cut short).
+    assert story in app.interrupted_playing
+    assert server.turns[0].interrupted and server.turns[0].text == STORY
+    # The second reply arrived, as its own generation, with audio.
+    answer = next(r for r in app.replies if words(r.text) == DRAGONS)
+    assert answer.audio_played > 0 and not answer.interrupted
+    # LiveKit accumulates input transcription per generation and marks it final when that
+    # generation is done (realtime_api.py:1443-1459, 1490-1501); words that arrive after a
+    # turnComplete open a generation of their own, so join the finals.
+    finals = [t for t, final in app.transcripts if final]
+    assert words(" ".join(finals)) == f"{ASK} {BARGE}"
+    # One connection, no errors, no reconnect.
+    assert [m.kind for m in server.received].count("setup") == 1
+    assert not app.errors
+
+
+@pytest.mark.parametrize("model_name", [M25, M38])
+async def test_barge_in_plain(model_name: str) -> None:
+    server, app, wrapped = await conversation(model_name)
+    assert not isinstance(wrapped, InterruptAwareSession)
+    assert_barge_in_handled(server, app)
+    assert spoken(app)[1:] == [DRAGONS]
+    assert [t.text for t in server.turns] == [STORY, DRAGONS]
+    assert notes(server) == []  # LiveKit itself tells Gemini nothing about the barge-in
+    # usageMetadata (with each turnComplete) becomes LiveKit's per-generation metrics
+    # (realtime_api.py:1262-1263, 1609-1673); the rest are connection-acquired ones (no usage).
+    used = {m.request_id for m in app.metrics if m.output_tokens > 0}
+    assert {r.event.response_id for r in app.replies if r.text} <= used
+
+
+@pytest.mark.parametrize("model_name", [M25, M38])
+async def test_barge_in_with_shim(model_name: str) -> None:
+    enable_interrupt_resume()
+    server, app, wrapped = await conversation(model_name)
+    # The plugin keeps the wrapper as its session, so the app can report playback to it.
+    assert isinstance(wrapped, InterruptAwareSession)
+    assert app.playback_reports > 0
+    assert_barge_in_handled(server, app)
+    (record,) = wrapped.interruptions
+    assert STORY.startswith(words(record.heard)) and record.heard
+    assert 1.5 <= record.played_seconds < record.received_seconds  # our playback reports
+    # With the default policy for 2.5 and 3.8 (after_user_turn, client_content) the note waits
+    # for the end of the user's turn; the server answers first, so the note is dropped and the
+    # model is told nothing. No extra reply, no note in LiveKit's transcript.
+    # #13 tightens this: the note reaches the model (record.injected, one note on the wire)
+    # without starting an extra reply.
+    assert not record.injected and record.reason == "the model had already started answering"
+    assert notes(server) == []
+    assert [t.text for t in server.turns] == [STORY, DRAGONS]
+    assert spoken(app)[1:] == [DRAGONS]
+    # record.user_text depends on timing today (the Drop path keeps the snapshot taken at
+    # `interrupted`: "", or late words of the *first* utterance); not asserted.

@@ -171,10 +171,16 @@ class ServerSession:
         self.advance(now)
 
     def advance(self, now: float) -> None:
-        """Run everything due by ``now`` (model chunks, transcription, replies), in order."""
+        """Run what is due by ``now`` (model chunks, transcription, replies), in order.
+
+        Work that this call schedules waits for the next call, so a server that runs late sends
+        its backlog one step per pass of the event loop, not in one burst (as the real service
+        does while it generates).
+        """
+        last = self._seq
         while not self.closed and self.close is None:
             deadline = self.deadline
-            if deadline is None or deadline > now:
+            if deadline is None or deadline > now or self._timers[0][1] > last:
                 break
             at, _, timer = heapq.heappop(self._timers)
             self._now = max(self._now, at)
@@ -427,7 +433,7 @@ class ServerSession:
         for i in range(speech.spoken, upto):
             word = speech.words[i].text
             last = i == len(speech.words) - 1
-            if self.input_transcription:
+            if self.input_transcription and not self.quirks.input_transcription_whole:
                 final: dict[str, Any] = {"text": word}
                 if last and self.quirks.input_transcription_finished:
                     final["finished"] = True
@@ -450,6 +456,12 @@ class ServerSession:
             return
         # Words not yet covered by the speech audio were said by its end.
         self._transcribe_words(speech, len(speech.words), speech.last_speech_at)
+        if self.input_transcription and self.quirks.input_transcription_whole and speech.words:
+            whole: dict[str, Any] = {"text": speech.transcript}
+            if self.quirks.input_transcription_finished:
+                whole["finished"] = True
+            self._at(max(self._now, speech.last_speech_at + speech.lag / self.script.speed),
+                     self._sender({"serverContent": {"inputTranscription": whole}}))
         if speech.transcript:
             self.context.append(("user", speech.transcript))
             self._changed()
@@ -579,26 +591,27 @@ class ServerSession:
         self._step(now)
 
     def _step(self, now: float) -> None:
-        """Send every planned chunk due by ``now``; re-arm for the next one or finish."""
+        """Send the next planned chunk if it is due, and arm the timer for the one after."""
         reply = self._reply
         assert reply is not None and reply.turn is not None
         turn, speed, step = reply.turn, self.script.speed, self.script.chunk_seconds
-        while reply.step < len(reply.plan):
+        if reply.step < len(reply.plan):
             at, kind, i = reply.plan[reply.step]
             when = reply.t0 + at / speed
-            if when > now:
-                reply.timer = self._at(when, self._step)
+            if when <= now:
+                reply.step += 1
+                if kind == 1:
+                    samples = round(min(step, reply.total - i * step) * OUTPUT_RATE)
+                    pcm = self._tone.take(samples)
+                    self._send({"serverContent": {"modelTurn": {"parts": [{"inlineData": {
+                        "mimeType": _AUDIO_MIME, "data": base64.b64encode(pcm).decode()}}]}}})
+                    turn.audio_seconds_sent += samples / OUTPUT_RATE
+                else:
+                    self._transcript_chunk(turn, reply.chunks[i])
+                self._changed()
+            if reply.step < len(reply.plan):
+                reply.timer = self._at(reply.t0 + reply.plan[reply.step][0] / speed, self._step)
                 return
-            reply.step += 1
-            if kind == 1:
-                samples = round(min(step, reply.total - i * step) * OUTPUT_RATE)
-                pcm = self._tone.take(samples)
-                self._send({"serverContent": {"modelTurn": {"parts": [{"inlineData": {
-                    "mimeType": _AUDIO_MIME, "data": base64.b64encode(pcm).decode()}}]}}})
-                turn.audio_seconds_sent += samples / OUTPUT_RATE
-            else:
-                self._transcript_chunk(turn, reply.chunks[i])
-            self._changed()
         self._send({"serverContent": {"generationComplete": True}})
         if self.quirks.hold_turn_complete:
             reply.phase = "holding"

@@ -34,24 +34,24 @@ class Transport:
     async def run(self) -> None:
         """Serve the socket until it closes."""
         session, ws = self.session, self.ws
+        loop = asyncio.get_running_loop()
+        recv: asyncio.Task[str | bytes] | None = None
         try:
             while not self.closed:
                 await self.flush()
                 if session.close is not None:
                     await self.close(*session.close)
                     break
+                if recv is None:
+                    recv = loop.create_task(ws.recv())
                 deadline = session.deadline
-                try:
-                    if deadline is None:
-                        raw = await ws.recv()
-                    else:
-                        # Cancelling recv() loses nothing (websockets >= 13).
-                        async with asyncio.timeout_at(self._loop_time(deadline)):
-                            raw = await ws.recv()
-                except TimeoutError:
+                timeout = None if deadline is None else max(0.0, deadline - self._clock())
+                done, _ = await asyncio.wait((recv,), timeout=timeout)
+                if done:
+                    raw, recv = recv.result(), None
+                    session.receive_frame(raw, self._clock())
+                else:
                     session.advance(self._clock())
-                    continue
-                session.receive_frame(raw, self._clock())
         except ConnectionClosed:
             pass
         except Exception:
@@ -59,11 +59,9 @@ class Transport:
             await self.close(1011, "Internal error encountered.")
         finally:
             self.closed = True
+            if recv is not None and not recv.done():
+                recv.cancel()
             session.connection_closed(self._clock())
-
-    def _loop_time(self, server_time: float) -> float:
-        loop = asyncio.get_running_loop()
-        return loop.time() + (server_time - self._clock())
 
     async def flush(self) -> None:
         """Send what the session has queued, in order."""

@@ -141,8 +141,14 @@ class Quirks:
             the next answer to user *audio* (it is by later answers). Reported for 2.5 by
             pipecat 1.14 ("the first audio answer is naive").
         tool_call_turn_complete: a ``toolCall`` is followed by ``turnComplete`` at once, and the
-            answer after the ``toolResponse`` is a new model turn (2.5; see docs/testing.md for
-            the evidence and why it is the default).
+            answer after the ``toolResponse`` is a new model turn. Reported for 2.5 by
+            google-adk 2.13 (``gemini_llm_connection.py``: "Other models (e.g. 2.5-pro,
+            native-audio) send turn_complete after tool calls"; ADK runs the tool only then);
+            3.x sends none until the tool response (same source; google/adk-python#5407).
+        input_transcription_whole: one ``inputTranscription`` per utterance holding all of it,
+            ``input_lag`` after the speech ended, instead of one per word as it is spoken.
+            Reported for 3.x by google-adk 2.13 (``gemini_llm_connection.py``: "Gemini 3.x Live
+            only sends a single final input transcription").
         input_transcription_finished: the last ``inputTranscription`` chunk of an utterance has
             ``finished: true``. Off by default: the service often never sets it (reported:
             googleapis/js-genai#1429).
@@ -175,6 +181,7 @@ class Quirks:
     client_content_waits_for_input: bool = False
     silent_content_skips_audio_answer: bool = True
     tool_call_turn_complete: bool = True
+    input_transcription_whole: bool = False
     input_transcription_finished: bool = False
     hold_turn_complete: bool = False
     playout_ratio: float = 3.0
@@ -202,5 +209,6 @@ class Quirks:
             client_content_waits_for_input=True,
             silent_content_skips_audio_answer=False,
             tool_call_turn_complete=False,
+            input_transcription_whole=True,
             client_content_interrupts="3.8" in name,
         )

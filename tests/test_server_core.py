@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import base64
+import dataclasses
 from typing import Any
 
 import pytest
 from google.genai import types
 
-from gemini_live_interrupt.testing import FakeLiveServer, ModelTurn
+from gemini_live_interrupt.testing import FakeLiveServer, ModelTurn, Timing
 
 from .conftest import AUDIO, M25
 
@@ -166,7 +167,7 @@ async def send_audio(session: Any, pcm: bytes, chunk: float = 0.05) -> None:
 async def test_audio_utterance_through_energy_vad() -> None:
     async with FakeLiveServer(replies=["Mars is red.", "Sure."], speed=SPEED,
                               user_transcripts=["What about Mars?"],
-                              silence_seconds=0.2) as server:
+                              timing=Timing(silence=0.2, input_lag=0.0)) as server:
         async with server.client().aio.live.connect(model=M25, config=AUDIO) as session:
             await send_audio(session, tone(0.5, 3000) + tone(0.15, 0))
             assert server.turns == []  # 0.15 s of silence does not end the utterance
@@ -194,7 +195,7 @@ async def test_barge_in_by_audio_energy() -> None:
                     await send_audio(session, tone(0.05, 0))  # quiet: no barge-in
                     await send_audio(session, tone(0.3, 4000))
             assert events(seen)[-2:] == ["interrupted", "turn_complete"]
-            await send_audio(session, tone(0.4, 0))
+            await send_audio(session, tone(0.7, 0))  # the field VAD's 0.6 s ends the turn
             after = [m async for m in session.receive()]
     assert transcript(after) == "Mars, then."
     assert server.turns[0].interrupted and server.turns[1].cause == "user_audio"
@@ -225,10 +226,11 @@ async def test_audio_stream_end_ends_the_utterance() -> None:
     assert transcript(messages) == "Done."
 
 
-async def test_input_transcription_delay_puts_it_after_interrupted() -> None:
+async def test_input_transcription_lags_so_the_reply_starts_before_it() -> None:
     async with FakeLiveServer(replies=[STORY, STORY], speed=SPEED,
                               user_transcripts=["Hey, stop."],
-                              input_transcription_delay=1.0) as server:
+                              timing=dataclasses.replace(Timing.field(), input_lag=1.0)
+                              ) as server:
         async with server.client().aio.live.connect(model=M25, config=AUDIO) as session:
             await session.send_realtime_input(text="Story")
             async for message in session.receive():
@@ -236,7 +238,7 @@ async def test_input_transcription_delay_puts_it_after_interrupted() -> None:
                     await send_audio(session, tone(0.1, 3000))
             await server.wait_for(lambda: server.turns[0].ended_at is not None)
             t_interrupt = server.turns[0].ended_at
-            await send_audio(session, tone(0.4, 0))
+            await send_audio(session, tone(0.7, 0))
             after = [m async for m in session.receive()]
     assert events(after)[0] == "speech"  # the reply started before the transcription came
     assert "in" in events(after)

@@ -7,7 +7,7 @@ import dataclasses
 import pytest
 from google.genai import errors, types
 
-from gemini_live_interrupt.testing import FakeLiveServer, Quirks, ToolCall
+from gemini_live_interrupt.testing import FakeLiveServer, Quirks, Timing, ToolCall
 
 from .conftest import AUDIO, M25, M31, M38, needs_interim_transcription, needs_word_timestamps
 
@@ -42,14 +42,19 @@ def note(text: str) -> types.Content:
 
 
 def test_for_model() -> None:
-    assert Quirks.for_model(f"models/{M31}").reject_client_content
-    assert not Quirks.for_model(M31).client_content_interrupts
-    assert Quirks.for_model(M38).client_content_interrupts
+    q31, q38 = Quirks.for_model(f"models/{M31}"), Quirks.for_model(M38)
+    assert q31.reject_roleless_content and q38.reject_roleless_content
+    assert not q31.reject_client_content  # livekit/agents#7289: accepted since Sept 2026
+    assert not q31.client_content_interrupts and q38.client_content_interrupts
+    assert q31.client_content_waits_for_input and q38.client_content_waits_for_input
+    assert q31.input_transcription_whole and not q31.tool_call_turn_complete
     assert Quirks.for_model(M25) == Quirks() == Quirks.for_model("some-future-model")
+    assert Quirks().silent_content_skips_audio_answer and Quirks().tool_call_turn_complete
 
 
-async def test_31_rejects_client_content_mid_session_with_1007() -> None:
-    async with FakeLiveServer(replies=["Hi."], speed=SPEED) as server:
+async def test_the_old_31_rule_rejects_client_content_mid_session_with_1007() -> None:
+    quirks = dataclasses.replace(Quirks.for_model(M31), reject_client_content=True)
+    async with FakeLiveServer(replies=["Hi."], speed=SPEED, quirks=quirks) as server:
         async with server.client().aio.live.connect(model=M31, config=AUDIO) as session:
             # Before the conversation starts it is seed history, accepted.
             await session.send_client_content(turns=note("Earlier: hello."), turn_complete=False)
@@ -65,7 +70,7 @@ async def test_31_rejects_client_content_mid_session_with_1007() -> None:
     assert server.received[-1].kind == "client_content"
 
 
-async def test_38_client_content_interrupts_and_is_answered() -> None:
+async def test_38_client_content_interrupts_and_is_answered_after_realtime_input() -> None:
     async with FakeLiveServer(replies=[STORY, "Noted."], speed=SPEED) as server:
         async with server.client().aio.live.connect(model=M38, config=AUDIO) as session:
             await session.send_realtime_input(text="Story")
@@ -75,6 +80,10 @@ async def test_38_client_content_interrupts_and_is_answered() -> None:
                 if len(said(seen).split()) == 3 and m.server_content \
                         and m.server_content.output_transcription:
                     await session.send_client_content(turns=note("The user heard 3 words."))
+            # Reported (pipecat 1.14): 3.x starts the reply only once realtime input follows.
+            with pytest.raises(TimeoutError):
+                await server.wait_for(lambda: len(server.turns) > 1, timeout=0.2)
+            await session.send_realtime_input(text=" ")
             after = [m async for m in session.receive()]
     assert kinds(seen)[-2:] == ["interrupted", "turn_complete"]
     assert said(after) == "Noted."
@@ -101,8 +110,9 @@ async def test_25_client_content_waits_for_the_current_turn() -> None:
     assert not any(m.server_content and m.server_content.input_transcription for m in second)
 
 
-async def test_turn_complete_false_adds_context_and_mutes_realtime_input() -> None:
-    async with FakeLiveServer(replies=["Hi.", "Never."], speed=SPEED) as server:
+async def test_the_old_mute_rule_turn_complete_false_mutes_realtime_input() -> None:
+    quirks = Quirks(turn_complete_false_mutes=True)
+    async with FakeLiveServer(replies=["Hi.", "Never."], speed=SPEED, quirks=quirks) as server:
         async with server.client().aio.live.connect(model=M25, config=AUDIO) as session:
             await session.send_realtime_input(text="Hello")
             async for _ in session.receive():
@@ -115,9 +125,8 @@ async def test_turn_complete_false_adds_context_and_mutes_realtime_input() -> No
     assert ("user", "Aside.") in server.context
 
 
-async def test_turn_complete_false_without_the_mute_quirk() -> None:
-    quirks = Quirks(turn_complete_false_mutes=False)
-    async with FakeLiveServer(replies=["Hi.", "Yes."], speed=SPEED, quirks=quirks) as server:
+async def test_turn_complete_false_adds_context_and_does_not_mute() -> None:
+    async with FakeLiveServer(replies=["Hi.", "Yes."], speed=SPEED) as server:
         async with server.client().aio.live.connect(model=M25, config=AUDIO) as session:
             await session.send_realtime_input(text="Hello")
             async for _ in session.receive():
@@ -250,6 +259,7 @@ def said_all(text: str) -> str:
 @needs_interim_transcription
 async def test_interim_input_transcription() -> None:
     async with FakeLiveServer(replies=["Yes."], speed=SPEED, user_transcripts=["Is it red?"],
+                              timing=Timing.instant(),
                               quirks=Quirks(interim_input_transcription=True)) as server:
         async with server.client().aio.live.connect(model=M25, config=AUDIO) as session:
             pcm = (3000).to_bytes(2, "little", signed=True) * 4000
@@ -261,7 +271,8 @@ async def test_interim_input_transcription() -> None:
                if m.server_content and m.server_content.interim_input_transcription]
     final = [m.server_content.input_transcription.text for m in messages
              if m.server_content and m.server_content.input_transcription]
-    assert "".join(t or "" for t in interim) == "Is it red?"
+    # Timing.interim_shape defaults to "cumulative": each message is the hypothesis so far.
+    assert interim == ["Is", "Is it", "Is it red?"]
     assert "".join(t or "" for t in final) == "Is it red?"
     assert server.turns
 
@@ -285,14 +296,17 @@ async def test_tool_call_round_trip() -> None:
         async with server.client().aio.live.connect(model=M25, config=config) as session:
             await session.send_realtime_input(text="What time is it?")
             calls = []
-            messages = []
-            async for m in session.receive():
-                messages.append(m)
+            first = [m async for m in session.receive()]
+            for m in first:
                 if m.tool_call:
                     call = (m.tool_call.function_calls or [])[0]
                     calls.append(call)
                     await session.send_tool_response(function_responses=types.FunctionResponse(
                         id=call.id, name=call.name, response={"time": "12:00"}))
+            messages = [m async for m in session.receive()]
+    # On 2.5 a toolCall is followed by turnComplete (ADK 2.13 waits for it to run the tool).
+    assert [bool(m.tool_call) for m in first if m.tool_call or kinds([m])] == [True, False]
+    assert kinds(first) == ["turn_complete"]
     (call,) = calls
     assert call.name == "get_time" and call.args == {"tz": "UTC"} and call.id
     assert said(messages) == "It is noon."
@@ -310,6 +324,7 @@ async def test_barge_in_during_a_tool_call_cancels_it() -> None:
                 seen.append(m)
                 if m.tool_call:
                     await session.send_realtime_input(text="Never mind.")
+            seen += [m async for m in session.receive()]
     assert any(m.tool_call_cancellation for m in seen)
     assert kinds(seen)[-2:] == ["interrupted", "turn_complete"]
 
@@ -349,6 +364,6 @@ async def test_unknown_resumption_handle_is_refused() -> None:
 
 def test_quirks_are_frozen_and_replaceable() -> None:
     q = dataclasses.replace(Quirks.for_model(M31), hold_turn_complete=True)
-    assert q.reject_client_content and q.hold_turn_complete
+    assert q.reject_roleless_content and q.hold_turn_complete
     with pytest.raises(dataclasses.FrozenInstanceError):
         q.hold_turn_complete = False  # type: ignore[misc]

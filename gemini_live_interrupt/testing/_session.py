@@ -96,6 +96,7 @@ class _Utterance:
     speech_seconds: float = 0.0  # audio seconds of speech so far
     last_speech_at: float = 0.0
     interim: str = ""
+    barge_in: _Timer | None = None  # the VAD's interrupt, still on its way
 
 
 class ServerSession:
@@ -184,6 +185,7 @@ class ServerSession:
                 break
             at, _, timer = heapq.heappop(self._timers)
             self._now = max(self._now, at)
+            timer.cancelled = True  # spent: a timer runs once
             timer.action(at)
         self._now = max(self._now, now)
 
@@ -414,7 +416,7 @@ class ServerSession:
         else:
             # Reported (pipecat#3381): interrupted comes 50-100 ms after speech starts; the
             # model keeps generating until then.
-            self._at(self._later(lag), self._barge_in)
+            self._speech.barge_in = self._at(self._later(lag), self._barge_in)
 
     def _spoke(self, seconds: float) -> None:
         """``seconds`` more of the user's speech: the words it covered are now spoken."""
@@ -454,6 +456,11 @@ class ServerSession:
         speech, self._speech = self._speech, None
         if speech is None:
             return
+        if speech.barge_in is not None and not speech.barge_in.cancelled:
+            # The VAD detected the speech before its end: its interrupt cannot come later
+            # and cancel the reply to this very utterance.
+            speech.barge_in.cancelled = True
+            self._barge_in(self._now)
         # Words not yet covered by the speech audio were said by its end.
         self._transcribe_words(speech, len(speech.words), speech.last_speech_at)
         if self.input_transcription and self.quirks.input_transcription_whole and speech.words:

@@ -218,10 +218,17 @@ class Tracker:
     def _on_interim(self, text: str, now: float) -> None:
         # Interim words of our own realtime-text note are skipped without consuming the
         # echo check, which the final transcription of the same note still has to pass.
-        probe = _squash("".join(self._interim) + text)
+        so_far = "".join(self._interim)
+        # Its shape is not documented: a message that repeats everything so far is the whole
+        # hypothesis (it replaces), anything else is a new piece (it adds).
+        whole = bool(so_far) and text.startswith(so_far)
+        probe = _squash(text if whole else so_far + text)
         if probe and any(note.startswith(probe) for note in self._notes):
             return
-        self._interim.append(text)
+        if whole:
+            self._interim[:] = [text]
+        else:
+            self._interim.append(text)
         self._user_heard_from(now)
 
     def _user_heard_from(self, now: float) -> None:

@@ -115,14 +115,40 @@ def word_ends(text: str) -> list[float]:
     return [c.end for c in speak(text)]
 
 
+async def collect_until(server: FakeLiveServer, session: Any,
+                        done: Callable[[Seen], bool]) -> Seen:
+    """Receive across turns (``receive()`` again after each turnComplete) until ``done``."""
+    seen: Seen = []
+
+    async def run() -> None:
+        while True:
+            async for m in session.receive():
+                seen.append((server.now(), m))
+                if done(seen):
+                    return
+
+    async with asyncio.timeout(3.0):
+        await run()
+    return seen
+
+
+def replied_and_transcribed(text: str) -> Callable[[Seen], bool]:
+    """Done once a turnComplete came and the input transcription adds up to ``text``."""
+    def done(seen: Seen) -> bool:
+        return any(m.server_content and m.server_content.turn_complete for _, m in seen) and (
+            "".join(t for _, t, _ in inputs(seen)) == text)
+    return done
+
+
 async def utterance(server: FakeLiveServer, session: Any, speed: float, speech: float = 1.5,
-                    quiet: float = 0.8) -> Seen:
+                    quiet: float = 0.8, text: str = WORDS) -> Seen:
     """Stream ``speech`` seconds of speech then ``quiet`` of silence at the server's pace while
-    receiving: everything up to the reply's turnComplete."""
+    receiving, until the reply's turnComplete and the whole input transcription came (it may
+    come after the reply: the service does not order the two)."""
     task = asyncio.create_task(stream(
         session, user_audio(speech) + user_audio(quiet, speech=False), speed))
     try:
-        return await collect(server, session)
+        return await collect_until(server, session, replied_and_transcribed(text))
     finally:
         await task
 
@@ -273,7 +299,7 @@ async def test_turn_ends_after_silence_and_the_answer_after_response_latency(
     async with FakeLiveServer(replies=["Sure."], speed=speed, timing=timing,
                               user_transcripts=["Hello."]) as server:
         async with server.client().aio.live.connect(model=M25, config=config) as session:
-            seen = await utterance(server, session, speed, speech=0.3, quiet=0.7)
+            seen = await utterance(server, session, speed, speech=0.3, quiet=0.7, text="Hello.")
     records = audio_records(server)
     quiet = [t for t, _, loud in records if not loud]
     n = round(silence / CHUNK)  # the chunk that completes the silence window
@@ -305,7 +331,7 @@ async def test_speed_divides_every_delay(speed: float) -> None:
             await collect(server, session, barge)
             seen = await collect(server, session)
             await tasks[0]
-    story, answer = server.turns
+    story, _ = server.turns
     assert story.ended_at is not None
     assert story.ended_at - first_loud(server) == pytest.approx(0.4 / speed, abs=0.004)
     for turn in server.turns:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import random
 from dataclasses import dataclass
 from typing import Literal
@@ -12,16 +13,22 @@ Seconds = float | tuple[float, float]
 """A delay in real seconds: fixed, or ``(low, high)`` to draw from uniformly on each use."""
 
 
+def _number(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
 def _check(name: str, value: object) -> None:
+    # Infinite delays are refused too: a timer at +inf would never fire (a session that never
+    # answers is the freeze quirk's job), and uniform(0, inf) draws inf or nan.
     if isinstance(value, tuple):
-        if len(value) != 2 or not all(isinstance(v, int | float) for v in value):
+        if len(value) != 2 or not all(_number(v) for v in value):
             raise TypeError(f"{name} must be a number or a (low, high) pair, got {value!r}")
         low, high = value
-        if not 0 <= low <= high:
-            raise ValueError(f"{name} must satisfy 0 <= low <= high, got {value!r}")
-    elif isinstance(value, int | float) and not isinstance(value, bool):
-        if not value >= 0:
-            raise ValueError(f"{name} must be >= 0, got {value!r}")
+        if not 0 <= low <= high < math.inf:
+            raise ValueError(f"{name} must satisfy 0 <= low <= high < inf, got {value!r}")
+    elif _number(value):
+        if not 0 <= value < math.inf:  # type: ignore[operator]
+            raise ValueError(f"{name} must be >= 0 and finite, got {value!r}")
     else:
         raise TypeError(f"{name} must be a number or a (low, high) pair, got {value!r}")
 

@@ -120,7 +120,7 @@ async def test_after_user_turn_by_context_update_informs_the_reply_without_a_tur
             await session.send_realtime_input(text="Tell me a story.")
             await server.wait_for(
                 lambda: bool(server.turns) and server.turns[0].delivered.count(" ") >= 4)
-            await send_audio(session, tone(0.9, 4000))  # the user says three words over it
+            await send_audio(session, tone(1.2, 4000))  # the user says three words over it
             await send_audio(session, tone(0.2, 0))  # ... pauses, not long enough to end
             await server.wait_for(lambda: any(m.kind == "context_update" for m in server.received))
             await send_audio(session, tone(0.4, 0))  # ... and is done

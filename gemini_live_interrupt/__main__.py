@@ -322,7 +322,8 @@ async def conversation(
             + (f"({record.channel}, {session.policy.timing}) and answered."
                if record.injected else f"... but no note was sent ({record.reason})."),
             heard=record.heard, generated=record.generated, user_text=record.user_text,
-            injected=record.injected, channel=record.channel, timing=session.policy.timing,
+            injected=record.injected, reason=record.reason, channel=record.channel,
+            timing=session.policy.timing,
             played_seconds=record.played_seconds, received_seconds=record.received_seconds,
         )
     return 0

@@ -102,7 +102,7 @@ async def test_mic_and_speaker_with_playback_reporting(examples: Any) -> None:
 
         async for c in say(0.5, 5000):  # "Tell me a story."
             yield c
-        async for c in say(0.5, 0):
+        async for c in say(0.8, 0):  # longer than the service's 0.6 s silence window
             yield c
         await speakers[0].wait_until_played(2.0)
         async for c in say(0.6, 5000):  # the user talks over the story
@@ -113,7 +113,7 @@ async def test_mic_and_speaker_with_playback_reporting(examples: Any) -> None:
 
     async with FakeLiveServer(replies=[STORY, "Dragons.", "Noted."], speed=SPEED * 3,
                               user_transcripts=["Tell me a story.", "What about dragons?"],
-                              silence_seconds=0.4, input_transcription_delay=1.0) as server:
+                              ) as server:
         session = await app.main(server.client(), speaker=speaker, microphone=microphone())
     record = session.interruptions[0]
     truth = server.turns[0].heard_at(record.played_seconds)

@@ -360,6 +360,9 @@ async def test_25_tool_call_ends_the_turn_and_the_answer_is_a_new_one() -> None:
             await session.send_tool_response(function_responses=respond(call))
             second = await receive(session)
     assert kinds(first) == ["in", "tool_call", "turn_complete"]
+    usage = first[-1].usage_metadata  # usageMetadata with this turnComplete too
+    assert usage is not None and usage.prompt_token_count and usage.prompt_token_count > 0
+    assert usage.total_token_count == usage.prompt_token_count + (usage.response_token_count or 0)
     assert kinds(second) == ["speech", "generation_complete", "turn_complete"]
     assert said(second) == "It is noon."
     assert server.turns[0].cause == "tool_response"

@@ -208,6 +208,31 @@ async def test_text_and_activity_start_interrupt_at_once(how: str) -> None:
     assert when(seen, interrupted) - at < 0.04
 
 
+async def test_an_utterance_sent_faster_than_its_interrupt_lag_is_still_answered() -> None:
+    # The whole utterance (speech and the silence that ends it) arrives in a burst, before the
+    # delayed `interrupted` would fire: the barge-in must come first, not cancel the answer.
+    timing = Timing(interrupt_lag=1.0, silence=0.3)  # 100 ms at speed 10
+    async with FakeLiveServer(replies=[STORY, "Answer."], speed=10, timing=timing,
+                              user_transcripts=["Wait."]) as server:
+        async with server.client().aio.live.connect(model=M25, config=AUDIO) as session:
+            await session.send_realtime_input(text="Story")
+            sent: list[bool] = []
+
+            async def burst(m: types.LiveServerMessage) -> None:
+                if not sent and is_audio(m):
+                    sent.append(True)
+                    await stream(session, user_audio(0.2) + user_audio(0.4, speech=False),
+                                 speed=1e9)
+
+            first = await collect(server, session, burst)
+            second = await collect(server, session)
+    story, answer = server.turns
+    assert story.interrupted and answer.cause == "user_audio" and answer.saw("Wait.")
+    assert [interrupted(m) for _, m in first].count(True) == 1
+    assert story.ended_at is not None and story.ended_at <= answer.requested_at
+    assert any(is_audio(m) for _, m in second)
+
+
 # -- 2. input transcription --------------------------------------------------------------------
 
 async def test_input_transcription_streams_word_by_word_input_lag_behind_the_audio() -> None:

@@ -2,7 +2,8 @@
 
 The shape of ADK's own streaming samples: an ``Agent`` with a ``Gemini`` model, an
 ``InMemoryRunner``, ``runner.run_live(..., live_request_queue=LiveRequestQueue(),
-run_config=RunConfig(response_modalities=[types.Modality.AUDIO], ...))``, microphone audio pushed with
+run_config=RunConfig(response_modalities=[types.Modality.AUDIO], ...))``, microphone audio
+pushed with
 ``live_request_queue.send_realtime(Blob)``, and the app reading the events ``run_live`` yields
 (audio parts, ``event.interrupted``, ``event.turn_complete``, transcriptions).
 

@@ -20,12 +20,9 @@ from gemini_live_interrupt import (
     enable_interrupt_resume,
 )
 from gemini_live_interrupt.testing import FakeLiveServer, ToolCall
-from tests.conftest import M25, M38, STORY, notes
 
-try:
-    from ._adk import LiveApp, agent_for
-except ImportError:  # tests/frameworks is not a package (rootdir-relative imports)
-    from _adk import LiveApp, agent_for  # type: ignore[no-redef]
+from ..conftest import M25, M38, STORY, notes
+from ._adk import LiveApp, agent_for
 
 SPEED = 10.0
 ANSWER = "Dragons, then."

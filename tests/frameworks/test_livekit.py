@@ -15,15 +15,11 @@ import pytest
 
 pytest.importorskip("livekit.plugins.google.realtime")
 
-from gemini_live_interrupt import InterruptAwareSession, enable_interrupt_resume  # noqa: E402
-from gemini_live_interrupt.testing import FakeLiveServer  # noqa: E402
+from gemini_live_interrupt import InterruptAwareSession, enable_interrupt_resume
+from gemini_live_interrupt.testing import FakeLiveServer
 
-from tests.conftest import M25, M38, STORY, notes  # noqa: E402
-
-try:
-    from ._livekit import App, Microphone, realtime_model
-except ImportError:  # tests/frameworks is not a package (rootdir-relative imports)
-    from _livekit import App, Microphone, realtime_model  # type: ignore[no-redef]
+from ..conftest import M25, M38, STORY, notes
+from ._livekit import App, Microphone, realtime_model
 
 SPEED = 10.0
 ASK = "Tell me a story."
@@ -41,7 +37,7 @@ def words(text: str) -> str:
 async def until(predicate: Any, timeout: float = 10.0) -> None:  # noqa: ASYNC109
     """Poll a condition nothing signals (the shim's records)."""
     async with asyncio.timeout(timeout):
-        while not predicate():
+        while not predicate():  # noqa: ASYNC110 (nothing signals the records)
             await asyncio.sleep(0.01)
 
 

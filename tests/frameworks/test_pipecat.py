@@ -20,12 +20,9 @@ from gemini_live_interrupt import (
     enable_interrupt_resume,
 )
 from gemini_live_interrupt.testing import FakeLiveServer
-from tests.conftest import M25, M38, STORY, notes
 
-try:
-    from ._pipecat import PipecatApp
-except ImportError:  # tests/frameworks is not a package: pytest put it on sys.path
-    from _pipecat import PipecatApp  # type: ignore[no-redef]
+from ..conftest import M25, M38, STORY, notes
+from ._pipecat import PipecatApp
 
 SPEED = 10.0
 REPLIES = ["Hello there, how are you today?", STORY, "Dragons, yes. Big ones."]

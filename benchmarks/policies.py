@@ -1,19 +1,20 @@
 """Which timing and channel work best per model family?  The same barge-ins, every policy.
 
-Each run: the offline server (with the quirks of a model family) tells a story; the user talks
-over it with audio (transcribed one second late, as the real service does), stops, and waits
-for the answer. The app keeps receiving throughout, as real apps do. Per cell (model family x
+Each run: the offline server (with the quirks of a model family, and the field's timing unless
+``--timing instant``) tells a story; the user talks over it with audio, stops, and waits for the
+answer. The app keeps receiving throughout, as real apps do. Per cell (model family x
 timing x channel) it prints, averaged over the runs:
 
 - replies: model turns started per barge-in (1 is ideal: one answer, not one per input);
 - overlap: seconds of model audio generated while the user was still speaking;
 - latency: seconds from the end of the user's speech to the first model audio after it;
-- informed: share of answers whose context held the note, with the user's words, before the
-  answer began (what the note is for);
+- noted: share of answers whose context held the note when the answer began (the server's
+  ground truth, ``ModelTurn.context``);
+- informed: the same, for a note that also carried the user's words;
 - dropped: notes not sent (stale, superseded), per barge-in;
 - closed: runs where the service closed the session (3.1 and clientContent: 1007).
 
-    python benchmarks/policies.py [--runs 4] [--speed 20] [--seed 3]
+    python benchmarks/policies.py [--runs 4] [--speed 20] [--seed 3] [--timing field|instant]
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ from typing import Any
 from google.genai import errors, types
 
 from gemini_live_interrupt import InjectionPolicy, InterruptAwareSession
-from gemini_live_interrupt.testing import FakeLiveServer
+from gemini_live_interrupt.testing import FakeLiveServer, Timing
 
 FAMILIES = {
     "2.5": "gemini-2.5-flash-native-audio-preview-12-2025",
@@ -69,6 +70,7 @@ class Run:
     replies: int = 0
     overlap: float = 0.0
     latency: float | None = None
+    noted: bool = False
     informed: bool = False
     dropped: int = 0
     closed: bool = False
@@ -80,21 +82,16 @@ class Cell:
 
 
 async def one_run(model: str, policy: InjectionPolicy, speed: float, at_words: int,
-                  talk: float) -> Run:
-    contexts: list[tuple[float, list[tuple[str, str]]]] = []
-    server_ref: list[FakeLiveServer] = []
-
+                  talk: float, timing: Timing, seed: int) -> Run:
     def reply(context: list[tuple[str, str]]) -> str:
-        contexts.append((server_ref[0].now(), list(context)))
-        return STORY if len(contexts) == 1 else "Dragons sleep in the cave by the sea."
+        return STORY if not server.turns else "Dragons sleep in the cave by the sea."
 
     class Scaled(InterruptAwareSession):
         clock = staticmethod(lambda: time.monotonic() * speed)
 
     result = Run()
     server = FakeLiveServer(replies=reply, speed=speed, user_transcripts=[QUESTION],
-                            input_transcription_delay=1.0, silence_seconds=0.5)
-    server_ref.append(server)
+                            timing=timing, seed=seed)
     async with server:
         cm = server.client().aio.live.connect(model=model, config=CONFIG)
         async with Scaled(cm, policy=policy) as session:
@@ -140,9 +137,9 @@ async def one_run(model: str, policy: InjectionPolicy, speed: float, at_words: i
     answers = [t for t in after if t.started_at >= speech_end - 1e-6]
     if answers:
         result.latency = (answers[0].started_at - speech_end) * speed
-        ctx = next((c for at, c in contexts if at >= answers[0].started_at - 1e-3), [])
-        result.informed = any("Interruption note" in text and "dragons" in text
-                              for _, text in ctx)
+        notes = [text for _, text in answers[0].context if "Interruption note" in text]
+        result.noted = bool(notes)
+        result.informed = any("dragons" in text for text in notes)
     result.dropped = sum(1 for r in records if not r.injected)
     return result
 
@@ -156,7 +153,10 @@ async def main() -> int:
     ap.add_argument("--runs", type=int, default=4, help="runs per cell (default 4)")
     ap.add_argument("--speed", type=float, default=20.0, help="times faster than real time")
     ap.add_argument("--seed", type=int, default=3)
+    ap.add_argument("--timing", choices=["field", "instant"], default="field",
+                    help="the offline server's timing profile (default: field)")
     args = ap.parse_args()
+    profile = Timing.field() if args.timing == "field" else Timing.instant()
     rng = random.Random(args.seed)
     plan = [(rng.randint(5, 15), rng.uniform(1.0, 2.5)) for _ in range(args.runs)]
     t0 = time.monotonic()
@@ -167,20 +167,22 @@ async def main() -> int:
             for channel in CHANNELS:
                 policy = InjectionPolicy(channel=channel, **extra)  # type: ignore[arg-type]
                 cell = cells.setdefault((family, timing, channel), Cell())
-                for at_words, talk in plan:
-                    cell.runs.append(await one_run(model, policy, args.speed, at_words, talk))
+                for i, (at_words, talk) in enumerate(plan):
+                    cell.runs.append(await one_run(model, policy, args.speed, at_words, talk,
+                                                   profile, args.seed + i))
                 print(f"\r{len(cells)}/{total} cells", end="", file=sys.stderr, flush=True)
     print(file=sys.stderr)
     print(f"{args.runs} barge-ins per cell, {args.speed:g}x real time, seed {args.seed}, "
-          f"{time.monotonic() - t0:.0f} s\n")
-    print("| model | timing | channel | replies | overlap s | latency s | informed | dropped "
-          "| closed |")
-    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+          f"{args.timing} timing, {time.monotonic() - t0:.0f} s\n")
+    print("| model | timing | channel | replies | overlap s | latency s | noted | informed "
+          "| dropped | closed |")
+    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
     for (family, timing, channel), cell in cells.items():
         runs = cell.runs
         lat = [r.latency for r in runs if r.latency is not None]
         print(f"| {family} | {timing} | {channel} | {fmt([r.replies for r in runs])} "
               f"| {fmt([r.overlap for r in runs])} | {fmt(lat)} "
+              f"| {fmt([float(r.noted) for r in runs])} "
               f"| {fmt([float(r.informed) for r in runs])} | {fmt([r.dropped for r in runs])} "
               f"| {sum(r.closed for r in runs)}/{len(runs)} |")
     return 0

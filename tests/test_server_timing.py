@@ -224,8 +224,9 @@ async def test_an_utterance_sent_faster_than_its_interrupt_lag_is_still_answered
                     await stream(session, user_audio(0.2) + user_audio(0.4, speech=False),
                                  speed=1e9)
 
-            first = await collect(server, session, burst)
-            second = await collect(server, session)
+            async with asyncio.timeout(3):  # without the rule no answer ever comes
+                first = await collect(server, session, burst)
+                second = await collect(server, session)
     story, answer = server.turns
     assert story.interrupted and answer.cause == "user_audio" and answer.saw("Wait.")
     assert [interrupted(m) for _, m in first].count(True) == 1

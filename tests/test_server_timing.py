@@ -31,6 +31,8 @@ CHUNK = 0.05  # audio seconds per user audio chunk
 MANUAL_VAD = {**AUDIO, "realtime_input_config": {
     "automatic_activity_detection": {"disabled": True}}}
 
+LATE = 0.25  # seconds a loaded machine (2 shared cores) may add to a measured delay
+
 Seen = list[tuple[float, types.LiveServerMessage]]
 
 
@@ -156,9 +158,9 @@ async def utterance(server: FakeLiveServer, session: Any, speed: float, speech: 
 # -- 1. interruptions --------------------------------------------------------------------------
 
 async def test_audio_barge_in_interrupts_interrupt_lag_after_the_first_loud_chunk() -> None:
-    speed = 10
-    timing = Timing(interrupt_lag=0.5)  # 50 ms of server time at speed 10
-    async with FakeLiveServer(replies=[STORY], speed=speed, timing=timing,
+    speed = 5  # 100 ms chunks at speed 5: few messages, so a loaded machine keeps up
+    timing = Timing(interrupt_lag=0.5)  # 100 ms of server time at speed 5
+    async with FakeLiveServer(replies=[STORY], speed=speed, timing=timing, chunk_seconds=0.1,
                               user_transcripts=["Stop."]) as server:
         async with server.client().aio.live.connect(model=M25, config=AUDIO) as session:
             await session.send_realtime_input(text="Story")
@@ -173,19 +175,21 @@ async def test_audio_barge_in_interrupts_interrupt_lag_after_the_first_loud_chun
     loud = first_loud(server)
     (turn,) = server.turns
     assert turn.interrupted and turn.ended_at is not None
-    assert turn.ended_at - loud == pytest.approx(0.05, abs=0.004)  # the server's own clock
+    # Lower bounds are exact; upper bounds leave room for a loaded machine (the loop runs
+    # late), and still tell the rule from a lag of 0 or an undivided one (500 ms).
+    assert 0.1 - 1e-3 <= turn.ended_at - loud <= 0.1 + LATE  # the server's own clock
     lag = when(seen, interrupted) - loud
-    assert 0.045 <= lag <= 0.25, lag  # as the client saw it
-    # The model kept talking until then: a chunk every 4 ms for ~50 ms.
+    assert 0.1 - 1e-3 <= lag <= 0.1 + LATE, lag  # as the client saw it
+    # The model kept talking until then: a chunk every 20 ms for ~100 ms.
     late = [t for t, m in seen if is_audio(m) and loud < t < loud + lag]
-    assert len(late) >= 5, late
+    assert len(late) >= 3, late
     assert turn.audio_seconds_sent > 0
 
 
 @pytest.mark.parametrize("how", ["text", "activity_start"])
 async def test_text_and_activity_start_interrupt_at_once(how: str) -> None:
     speed = 10
-    timing = Timing(interrupt_lag=1.0)  # would be 100 ms if it applied
+    timing = Timing(interrupt_lag=3.0)  # would be 300 ms if it applied
     config = AUDIO if how == "text" else MANUAL_VAD
     async with FakeLiveServer(replies=[STORY], speed=speed, timing=timing) as server:
         async with server.client().aio.live.connect(model=M25, config=config) as session:
@@ -205,7 +209,7 @@ async def test_text_and_activity_start_interrupt_at_once(how: str) -> None:
     assert server.received[-1].kind == "realtime_input"
     (turn,) = server.turns[:1]
     assert turn.interrupted and turn.ended_at == pytest.approx(at, abs=0.002)
-    assert when(seen, interrupted) - at < 0.04
+    assert when(seen, interrupted) - at < LATE
 
 
 async def test_an_utterance_sent_faster_than_its_interrupt_lag_is_still_answered() -> None:
@@ -247,7 +251,7 @@ async def test_input_transcription_streams_word_by_word_input_lag_behind_the_aud
     assert [text for _, text, _ in got] == ["one", " two", " three", " four", " five", " six"]
     assert all(finished is None for _, _, finished in got)  # no `finished` by default
     for (t, _, _), end in zip(got, word_ends(WORDS), strict=True):
-        assert 0.095 <= t - spoke_at(server, end) <= 0.3
+        assert 0.1 - 1e-3 <= t - spoke_at(server, end) <= 0.1 + LATE
     stopped = last_loud(server)
     assert got[0][0] < stopped < got[-1][0]  # streamed while speaking, the tail after
 
@@ -275,7 +279,7 @@ async def test_3x_sends_one_whole_transcript_per_utterance() -> None:
             seen = await utterance(server, session, speed)
     ((t, text, _),) = inputs(seen)
     assert text == WORDS
-    assert 0.095 <= t - last_loud(server) <= 0.3
+    assert 0.1 - 1e-3 <= t - last_loud(server) <= 0.1 + LATE
 
 
 # -- 3. interim input transcription ------------------------------------------------------------
@@ -305,9 +309,9 @@ async def test_interim_transcription_comes_first_at_interim_lag(
     ends = word_ends(WORDS)
     for (t_interim, _), (t_final, _, _), end in zip(interim, final, ends, strict=True):
         spoken = spoke_at(server, end)
-        assert 0.028 <= t_interim - spoken <= 0.1  # 30 ms
+        assert 0.03 - 1e-3 <= t_interim - spoken <= 0.03 + LATE
         assert t_interim < t_final  # each word's interim before its final
-        assert 0.145 <= t_final - spoken <= 0.35
+        assert 0.15 - 1e-3 <= t_final - spoken <= 0.15 + LATE
 
 
 # -- 4. end of the user's turn and the response latency ---------------------------------------
@@ -335,7 +339,7 @@ async def test_turn_ends_after_silence_and_the_answer_after_response_latency(
     assert turn.requested_at > quiet[n - 2]
     assert turn.started_at - turn.requested_at == pytest.approx(0.05, abs=1e-6)
     first_out = when(seen, is_audio)
-    assert 0.045 <= first_out - turn.requested_at <= 0.2
+    assert 0.05 - 1e-3 <= first_out - turn.requested_at <= 0.05 + LATE
 
 
 # -- 5. speed and seed -------------------------------------------------------------------------
@@ -359,17 +363,19 @@ async def test_speed_divides_every_delay(speed: float) -> None:
             await tasks[0]
     story, _ = server.turns
     assert story.ended_at is not None
-    assert story.ended_at - first_loud(server) == pytest.approx(0.4 / speed, abs=0.004)
+    assert 0.4 / speed - 1e-3 <= story.ended_at - first_loud(server) <= 0.4 / speed + LATE
     for turn in server.turns:
         assert turn.started_at - turn.requested_at == pytest.approx(0.6 / speed, abs=1e-6)
     ends = word_ends("Stop now.")
     for (t, _, _), end in zip(inputs(seen), ends, strict=True):
-        assert 1.0 / speed - 0.005 <= t - spoke_at(server, end) <= 1.0 / speed + 0.15
+        assert 1.0 / speed - 1e-3 <= t - spoke_at(server, end) <= 1.0 / speed + LATE
 
 
 async def _drawn(seed: int) -> list[float]:
-    """The drawn delays of one scripted conversation: two response latencies (exact) and the
-    interrupt lag (server clock)."""
+    """The drawn delays of one scripted conversation: two response latencies (exact: a turn's
+    ``started_at`` is its scheduled time) and the interrupt lag (as the server clock saw it, so
+    only a lower bound on a loaded machine). The interrupt lag, input lag and interim lag are
+    drawn between the two latencies, so the second one also shows those draws repeat."""
     speed = 10
     timing = Timing(interrupt_lag=(0.2, 0.8), response_latency=(0.1, 0.5), silence=0.3)
     async with FakeLiveServer(replies=[STORY, "Sure."], speed=speed, timing=timing,
@@ -395,9 +401,8 @@ async def _drawn(seed: int) -> list[float]:
 async def test_the_same_seed_draws_the_same_lags() -> None:
     a, b, c = await _drawn(3), await _drawn(3), await _drawn(4)
     assert a[:2] == pytest.approx(b[:2], abs=1e-9)
-    assert a[2] == pytest.approx(b[2], abs=0.003)
     assert all(0.01 - 1e-9 <= x <= 0.05 + 1e-9 for x in a[:2])
-    assert 0.02 - 0.001 <= a[2] <= 0.08 + 0.004
+    assert min(a[2], b[2]) >= 0.02 - 1e-3 and max(a[2], b[2]) <= 0.08 + LATE
     assert abs(a[0] - c[0]) > 1e-6 and abs(a[1] - c[1]) > 1e-6
 
 

@@ -359,7 +359,8 @@ async def test_speed_divides_every_delay(speed: float) -> None:
                     tasks.append(asyncio.create_task(stream(session, pcm, speed)))
 
             await collect(server, session, barge)
-            seen = await collect(server, session)
+            # The last word's transcription may come after the answer's turnComplete.
+            seen = await collect_until(server, session, replied_and_transcribed("Stop now."))
             await tasks[0]
     story, _ = server.turns
     assert story.ended_at is not None

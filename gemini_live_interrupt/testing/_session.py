@@ -493,8 +493,11 @@ class ServerSession:
                 self._reply = None
             elif reply.phase == "tool":
                 self._send({"toolCallCancellation": {"ids": [reply.tool_call_id]}})
-                self._send({"serverContent": {"interrupted": True}})
-                self._turn_complete(reply)
+                if not self.quirks.tool_call_turn_complete:
+                    # Assumed: the turn still open (3.x) ends as any cut turn; on 2.5 it has
+                    # ended already, and a second turnComplete would end the app's next turn.
+                    self._send({"serverContent": {"interrupted": True}})
+                    self._turn_complete(reply)
                 self._reply = None
                 self._after_barge_in()
             else:

@@ -33,7 +33,7 @@ from typing import Any
 from google.genai import errors, types
 
 from gemini_live_interrupt import InjectionPolicy, InterruptAwareSession
-from gemini_live_interrupt.testing import FakeLiveServer, Timing
+from gemini_live_interrupt.testing import FakeLiveServer, ServiceTiming
 
 FAMILIES = {
     "2.5": "gemini-2.5-flash-native-audio-preview-12-2025",
@@ -82,7 +82,7 @@ class Cell:
 
 
 async def one_run(model: str, policy: InjectionPolicy, speed: float, at_words: int,
-                  talk: float, timing: Timing, seed: int) -> Run:
+                  talk: float, timing: ServiceTiming, seed: int) -> Run:
     def reply(context: list[tuple[str, str]]) -> str:
         return STORY if not server.turns else "Dragons sleep in the cave by the sea."
 
@@ -156,7 +156,7 @@ async def main() -> int:
     ap.add_argument("--timing", choices=["field", "instant"], default="field",
                     help="the offline server's timing profile (default: field)")
     args = ap.parse_args()
-    profile = Timing.field() if args.timing == "field" else Timing.instant()
+    profile = ServiceTiming.field() if args.timing == "field" else ServiceTiming.instant()
     rng = random.Random(args.seed)
     plan = [(rng.randint(5, 15), rng.uniform(1.0, 2.5)) for _ in range(args.runs)]
     t0 = time.monotonic()

@@ -13,7 +13,7 @@ import pytest
 from google.genai import live, types
 
 from gemini_live_interrupt import InjectionPolicy, InterruptAwareSession, Interruption, connect
-from gemini_live_interrupt.testing import FakeLiveServer, Quirks, Timing
+from gemini_live_interrupt.testing import FakeLiveServer, Quirks, ServiceTiming
 
 from .conftest import (
     AUDIO,
@@ -112,7 +112,7 @@ async def test_after_user_turn_by_context_update_informs_the_reply_without_a_tur
     config = {**AUDIO, "system_instruction": SYSTEM}
     # after_user_turn informs the answer only where the words come before it: instant timing
     # (the field profile's lagging words defeat it; #13 replaces this timing).
-    timing = dataclasses.replace(Timing.instant(), silence=0.5)
+    timing = dataclasses.replace(ServiceTiming.instant(), silence=0.5)
     async with FakeLiveServer(replies=model, speed=SPEED, timing=timing,
                               user_transcripts=["What about dragons?"]) as server:
         async with connect(server.client(), model=M25, config=config, policy=policy) as session:
@@ -292,7 +292,7 @@ async def test_a_tool_call_is_never_held_and_the_note_waits_for_its_response() -
 async def test_interim_transcription_puts_the_first_words_in_an_early_note() -> None:
     quirks = Quirks(interim_input_transcription=True)
     policy = InjectionPolicy(timing="on_interrupt", first_words_wait=3.0)
-    timing = dataclasses.replace(Timing.field(), input_lag=2.0)
+    timing = dataclasses.replace(ServiceTiming.field(), input_lag=2.0)
     async with FakeLiveServer(replies=[STORY, "Dragons."], speed=SPEED, quirks=quirks,
                               user_transcripts=["What about dragons?"], timing=timing) as server:
         async with connect(server.client(), model=M25, config=AUDIO, policy=policy) as session:

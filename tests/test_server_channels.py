@@ -15,7 +15,13 @@ from typing import Any
 import pytest
 from google.genai import errors, types
 
-from gemini_live_interrupt.testing import FakeLiveServer, Quirks, Timing, ToolCall, user_audio
+from gemini_live_interrupt.testing import (
+    FakeLiveServer,
+    Quirks,
+    ServiceTiming,
+    ToolCall,
+    user_audio,
+)
 
 from .conftest import AUDIO, M25, M31, M38, needs_context_update
 
@@ -85,7 +91,7 @@ async def stream(session: Any, pcm: bytes, chunk: float = 0.05) -> None:
 
 
 def speech(seconds: float = 0.3) -> bytes:
-    """An utterance the server's VAD ends (silence 0.3 s with Timing.instant())."""
+    """An utterance the server's VAD ends (silence 0.3 s with ServiceTiming.instant())."""
     return user_audio(seconds) + user_audio(0.4, speech=False)
 
 
@@ -202,7 +208,7 @@ async def test_38_turn_complete_cuts_the_current_reply() -> None:
 
 @pytest.mark.parametrize("follow", ["nudge", "text", "audio"])
 async def test_3x_turn_complete_waits_for_realtime_input(follow: str) -> None:
-    async with FakeLiveServer(replies=["Answer."], speed=SPEED, timing=Timing.instant(),
+    async with FakeLiveServer(replies=["Answer."], speed=SPEED, timing=ServiceTiming.instant(),
                               user_transcripts=["And now?"]) as server:
         async with server.client().aio.live.connect(model=M31, config=AUDIO) as session:
             await session.send_client_content(turns=note("What is two plus two?"))
@@ -291,7 +297,7 @@ async def test_nudge_starts_a_reply_when_none_runs(model: str) -> None:
 @pytest.mark.parametrize(("model", "first_sees"), [(M25, False), (M38, True)])
 async def test_silent_content_and_the_next_audio_answer(model: str, first_sees: bool) -> None:
     async with FakeLiveServer(replies=["First.", "Second."], speed=SPEED,
-                              timing=Timing.instant(),
+                              timing=ServiceTiming.instant(),
                               user_transcripts=["Question one?", "Question two?"]) as server:
         async with server.client().aio.live.connect(model=model, config=AUDIO) as session:
             await session.send_client_content(turns=note("The user is called Ada."),
@@ -390,7 +396,7 @@ async def test_3x_no_turn_complete_until_the_answer_after_the_tool_response() ->
 
 @pytest.mark.parametrize("model", [M25, M38])
 async def test_context_is_what_the_model_held_when_it_began(model: str) -> None:
-    timing = Timing(response_latency=2.0)  # 200 ms of server time
+    timing = ServiceTiming(response_latency=2.0)  # 200 ms of server time
     async with FakeLiveServer(replies=["Long enough answer here.", "Ok."], speed=SPEED,
                               timing=timing) as server:
         async with server.client().aio.live.connect(model=model, config=AUDIO) as session:

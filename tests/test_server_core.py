@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from google.genai import types
 
-from gemini_live_interrupt.testing import FakeLiveServer, ModelTurn, Timing
+from gemini_live_interrupt.testing import FakeLiveServer, ModelTurn, ServiceTiming
 
 from .conftest import AUDIO, M25
 
@@ -167,7 +167,7 @@ async def send_audio(session: Any, pcm: bytes, chunk: float = 0.05) -> None:
 async def test_audio_utterance_through_energy_vad() -> None:
     async with FakeLiveServer(replies=["Mars is red.", "Sure."], speed=SPEED,
                               user_transcripts=["What about Mars?"],
-                              timing=Timing(silence=0.2, input_lag=0.0)) as server:
+                              timing=ServiceTiming(silence=0.2, input_lag=0.0)) as server:
         async with server.client().aio.live.connect(model=M25, config=AUDIO) as session:
             await send_audio(session, tone(0.5, 3000) + tone(0.15, 0))
             assert server.turns == []  # 0.15 s of silence does not end the utterance
@@ -229,7 +229,7 @@ async def test_audio_stream_end_ends_the_utterance() -> None:
 async def test_input_transcription_lags_so_the_reply_starts_before_it() -> None:
     async with FakeLiveServer(replies=[STORY, STORY], speed=SPEED,
                               user_transcripts=["Hey, stop."],
-                              timing=dataclasses.replace(Timing.field(), input_lag=1.0)
+                              timing=dataclasses.replace(ServiceTiming.field(), input_lag=1.0)
                               ) as server:
         async with server.client().aio.live.connect(model=M25, config=AUDIO) as session:
             await session.send_realtime_input(text="Story")

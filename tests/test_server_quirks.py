@@ -7,7 +7,7 @@ import dataclasses
 import pytest
 from google.genai import errors, types
 
-from gemini_live_interrupt.testing import FakeLiveServer, Quirks, Timing, ToolCall
+from gemini_live_interrupt.testing import FakeLiveServer, Quirks, ServiceTiming, ToolCall
 
 from .conftest import AUDIO, M25, M31, M38, needs_interim_transcription, needs_word_timestamps
 
@@ -259,7 +259,7 @@ def said_all(text: str) -> str:
 @needs_interim_transcription
 async def test_interim_input_transcription() -> None:
     async with FakeLiveServer(replies=["Yes."], speed=SPEED, user_transcripts=["Is it red?"],
-                              timing=Timing.instant(),
+                              timing=ServiceTiming.instant(),
                               quirks=Quirks(interim_input_transcription=True)) as server:
         async with server.client().aio.live.connect(model=M25, config=AUDIO) as session:
             pcm = (3000).to_bytes(2, "little", signed=True) * 4000
@@ -271,7 +271,7 @@ async def test_interim_input_transcription() -> None:
                if m.server_content and m.server_content.interim_input_transcription]
     final = [m.server_content.input_transcription.text for m in messages
              if m.server_content and m.server_content.input_transcription]
-    # Timing.interim_shape defaults to "cumulative": each message is the hypothesis so far.
+    # ServiceTiming.interim_shape defaults to "cumulative": each message is the hypothesis so far.
     assert interim == ["Is", "Is it", "Is it red?"]
     assert "".join(t or "" for t in final) == "Is it red?"
     assert server.turns

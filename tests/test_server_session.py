@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from gemini_live_interrupt.testing import Timing
+from gemini_live_interrupt.testing import ServiceTiming
 from gemini_live_interrupt.testing._script import Script
 from gemini_live_interrupt.testing._session import ServerSession
 
@@ -16,9 +16,9 @@ from .conftest import M25
 SPEED = 10.0
 
 
-def make(replies: list[str], timing: Timing | None = None) -> ServerSession:
+def make(replies: list[str], timing: ServiceTiming | None = None) -> ServerSession:
     script = Script(replies, user_transcripts=[], speed=SPEED, chunk_seconds=0.04,
-                    timing=timing or Timing(response_latency=0.3), quirks=None, seed=0)
+                    timing=timing or ServiceTiming(response_latency=0.3), quirks=None, seed=0)
     return ServerSession(script, 0, now=0.0)
 
 

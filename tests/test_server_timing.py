@@ -1,7 +1,7 @@
 """The offline server's field timings, through the unmodified SDK over loopback.
 
-Every delay of :class:`Timing` is pinned here with a fixed value large enough (after dividing by
-the server's ``speed``) to tell the rule from its absence: server-side times come from the
+Every delay of :class:`ServiceTiming` is pinned here with a fixed value large enough (after
+dividing by the server's ``speed``) to tell the rule from its absence: server-side times come from the
 server's own records (``server.received[...].time``, ``ModelTurn`` stamps), client-side times
 from ``server.now()`` when the client got the message. User audio is streamed at the server's
 pace (``chunk / speed`` real seconds per chunk), as a microphone would.
@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 from google.genai import types
 
-from gemini_live_interrupt.testing import FakeLiveServer, Quirks, Timing, user_audio
+from gemini_live_interrupt.testing import FakeLiveServer, Quirks, ServiceTiming, user_audio
 
 from .conftest import AUDIO, M25, M38, needs_interim_transcription
 
@@ -159,7 +159,7 @@ async def utterance(server: FakeLiveServer, session: Any, speed: float, speech: 
 
 async def test_audio_barge_in_interrupts_interrupt_lag_after_the_first_loud_chunk() -> None:
     speed = 5  # 100 ms chunks at speed 5: few messages, so a loaded machine keeps up
-    timing = Timing(interrupt_lag=0.5)  # 100 ms of server time at speed 5
+    timing = ServiceTiming(interrupt_lag=0.5)  # 100 ms of server time at speed 5
     async with FakeLiveServer(replies=[STORY], speed=speed, timing=timing, chunk_seconds=0.1,
                               user_transcripts=["Stop."]) as server:
         async with server.client().aio.live.connect(model=M25, config=AUDIO) as session:
@@ -189,7 +189,7 @@ async def test_audio_barge_in_interrupts_interrupt_lag_after_the_first_loud_chun
 @pytest.mark.parametrize("how", ["text", "activity_start"])
 async def test_text_and_activity_start_interrupt_at_once(how: str) -> None:
     speed = 10
-    timing = Timing(interrupt_lag=3.0)  # would be 300 ms if it applied
+    timing = ServiceTiming(interrupt_lag=3.0)  # would be 300 ms if it applied
     config = AUDIO if how == "text" else MANUAL_VAD
     async with FakeLiveServer(replies=[STORY], speed=speed, timing=timing) as server:
         async with server.client().aio.live.connect(model=M25, config=config) as session:
@@ -215,7 +215,7 @@ async def test_text_and_activity_start_interrupt_at_once(how: str) -> None:
 async def test_an_utterance_sent_faster_than_its_interrupt_lag_is_still_answered() -> None:
     # The whole utterance (speech and the silence that ends it) arrives in a burst, before the
     # delayed `interrupted` would fire: the barge-in must come first, not cancel the answer.
-    timing = Timing(interrupt_lag=1.0, silence=0.3)  # 100 ms at speed 10
+    timing = ServiceTiming(interrupt_lag=1.0, silence=0.3)  # 100 ms at speed 10
     async with FakeLiveServer(replies=[STORY, "Answer."], speed=10, timing=timing,
                               user_transcripts=["Wait."]) as server:
         async with server.client().aio.live.connect(model=M25, config=AUDIO) as session:
@@ -242,7 +242,7 @@ async def test_an_utterance_sent_faster_than_its_interrupt_lag_is_still_answered
 
 async def test_input_transcription_streams_word_by_word_input_lag_behind_the_audio() -> None:
     speed = 10
-    timing = Timing(input_lag=1.0, interrupt_lag=0.0)  # 100 ms of server time
+    timing = ServiceTiming(input_lag=1.0, interrupt_lag=0.0)  # 100 ms of server time
     async with FakeLiveServer(replies=["Sure."], speed=speed, timing=timing,
                               user_transcripts=[WORDS]) as server:
         async with server.client().aio.live.connect(model=M25, config=AUDIO) as session:
@@ -258,7 +258,7 @@ async def test_input_transcription_streams_word_by_word_input_lag_behind_the_aud
 
 async def test_finished_on_the_last_chunk_when_the_quirk_is_on() -> None:
     speed = 10
-    async with FakeLiveServer(replies=["Sure."], speed=speed, timing=Timing.instant(),
+    async with FakeLiveServer(replies=["Sure."], speed=speed, timing=ServiceTiming.instant(),
                               user_transcripts=[WORDS],
                               quirks=Quirks(input_transcription_finished=True)) as server:
         async with server.client().aio.live.connect(model=M25, config=AUDIO) as session:
@@ -270,7 +270,7 @@ async def test_finished_on_the_last_chunk_when_the_quirk_is_on() -> None:
 
 async def test_3x_sends_one_whole_transcript_per_utterance() -> None:
     speed = 10
-    timing = Timing(input_lag=1.0, interrupt_lag=0.0)
+    timing = ServiceTiming(input_lag=1.0, interrupt_lag=0.0)
     quirks = Quirks.for_model(M38)
     assert quirks.input_transcription_whole
     async with FakeLiveServer(replies=["Sure."], speed=speed, timing=timing,
@@ -293,7 +293,7 @@ async def test_3x_sends_one_whole_transcript_per_utterance() -> None:
 async def test_interim_transcription_comes_first_at_interim_lag(
         shape: str, expected: list[str]) -> None:
     speed = 10
-    timing = Timing(input_lag=1.5, interim_lag=0.3, interrupt_lag=0.0,
+    timing = ServiceTiming(input_lag=1.5, interim_lag=0.3, interrupt_lag=0.0,
                     interim_shape=shape)  # type: ignore[arg-type]
     async with FakeLiveServer(replies=["Sure."], speed=speed, timing=timing,
                               user_transcripts=[WORDS],
@@ -320,7 +320,7 @@ async def test_interim_transcription_comes_first_at_interim_lag(
 async def test_turn_ends_after_silence_and_the_answer_after_response_latency(
         client_ms: int | None) -> None:
     speed = 10
-    timing = Timing(silence=0.4, response_latency=0.5, interrupt_lag=0.0, input_lag=0.0)
+    timing = ServiceTiming(silence=0.4, response_latency=0.5, interrupt_lag=0.0, input_lag=0.0)
     config: dict[str, Any] = dict(AUDIO)
     if client_ms is not None:
         config["realtime_input_config"] = {
@@ -346,7 +346,7 @@ async def test_turn_ends_after_silence_and_the_answer_after_response_latency(
 
 @pytest.mark.parametrize("speed", [5.0, 20.0])
 async def test_speed_divides_every_delay(speed: float) -> None:
-    timing = Timing(interrupt_lag=0.4, input_lag=1.0, response_latency=0.6, silence=0.3)
+    timing = ServiceTiming(interrupt_lag=0.4, input_lag=1.0, response_latency=0.6, silence=0.3)
     async with FakeLiveServer(replies=[STORY, "Sure."], speed=speed, timing=timing,
                               user_transcripts=["Stop now."]) as server:
         async with server.client().aio.live.connect(model=M25, config=AUDIO) as session:
@@ -378,7 +378,7 @@ async def _drawn(seed: int) -> list[float]:
     only a lower bound on a loaded machine). The interrupt lag, input lag and interim lag are
     drawn between the two latencies, so the second one also shows those draws repeat."""
     speed = 10
-    timing = Timing(interrupt_lag=(0.2, 0.8), response_latency=(0.1, 0.5), silence=0.3)
+    timing = ServiceTiming(interrupt_lag=(0.2, 0.8), response_latency=(0.1, 0.5), silence=0.3)
     async with FakeLiveServer(replies=[STORY, "Sure."], speed=speed, timing=timing,
                               user_transcripts=["Stop."], seed=seed) as server:
         async with server.client().aio.live.connect(model=M25, config=AUDIO) as session:
@@ -425,18 +425,18 @@ async def test_the_same_seed_draws_the_same_lags() -> None:
 ])
 def test_timing_validation(kwargs: dict[str, Any], error: type[Exception], name: str) -> None:
     with pytest.raises(error, match=name):
-        Timing(**kwargs)
+        ServiceTiming(**kwargs)
 
 
 def test_timing_presets_and_the_server_argument() -> None:
-    assert Timing.field() == Timing()
-    assert Timing().interrupt_lag == (0.05, 0.1) and Timing().silence == 0.6
-    instant = Timing.instant()
+    assert ServiceTiming.field() == ServiceTiming()
+    assert ServiceTiming().interrupt_lag == (0.05, 0.1) and ServiceTiming().silence == 0.6
+    instant = ServiceTiming.instant()
     assert (instant.interrupt_lag, instant.input_lag, instant.interim_lag,
             instant.response_latency) == (0.0, 0.0, 0.0, 0.0)
-    assert dataclasses.replace(Timing(), input_lag=1.0).input_lag == 1.0
+    assert dataclasses.replace(ServiceTiming(), input_lag=1.0).input_lag == 1.0
     with pytest.raises(ValueError, match="input_lag"):
-        dataclasses.replace(Timing(), input_lag=-1)
+        dataclasses.replace(ServiceTiming(), input_lag=-1)
     with pytest.raises(TypeError, match="timing"):
         FakeLiveServer(timing="x")  # type: ignore[arg-type]
-    assert FakeLiveServer().timing == Timing.field()
+    assert FakeLiveServer().timing == ServiceTiming.field()

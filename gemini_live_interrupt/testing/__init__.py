@@ -7,7 +7,7 @@ unmodified ``google.genai`` SDK talks to it. Needs the ``testing`` extra (``trus
 from ._audio import user_audio
 from ._server import FakeLiveServer
 from ._speaker import SimulatedSpeaker
-from ._timing import Timing
+from ._timing import ServiceTiming
 from ._types import ClientMessage, Context, ModelTurn, Quirks, ReplyFunction, ToolCall
 
 __all__ = [
@@ -17,8 +17,8 @@ __all__ = [
     "ModelTurn",
     "Quirks",
     "ReplyFunction",
+    "ServiceTiming",
     "SimulatedSpeaker",
-    "Timing",
     "ToolCall",
     "user_audio",
 ]

@@ -6,7 +6,7 @@ import random
 import time
 from collections.abc import Callable, Sequence
 
-from ._timing import Timing
+from ._timing import ServiceTiming
 from ._types import ClientMessage, Context, ModelTurn, Quirks, Replies, ToolCall
 
 __all__ = ["DEFAULT_REPLY", "Script"]
@@ -29,7 +29,7 @@ class Script:
         user_transcripts: Sequence[str],
         speed: float,
         chunk_seconds: float,
-        timing: Timing,
+        timing: ServiceTiming,
         quirks: Quirks | None,
         seed: int | None,
         on_change: Callable[[], None] = lambda: None,

@@ -15,7 +15,7 @@ from websockets.http11 import Request, Response
 
 from ._script import DEFAULT_REPLY, Script
 from ._session import ServerSession
-from ._timing import Timing
+from ._timing import ServiceTiming
 from ._tls import make_tls_pair
 from ._transport import Transport
 from ._types import ClientMessage, Context, ModelTurn, Quirks, Replies, ToolCall
@@ -42,8 +42,8 @@ class FakeLiveServer:
         chunk_seconds: audio seconds per ``inlineData`` chunk.
         user_transcripts: what successive user *audio* utterances say (their input
             transcription, and what the model hears).
-        timing: when the service reacts; ``None`` is :meth:`Timing.field`, the timings
-            reported for the real service. :meth:`Timing.instant` reacts at once.
+        timing: when the service reacts; ``None`` is :meth:`ServiceTiming.field`, the timings
+            reported for the real service. :meth:`ServiceTiming.instant` reacts at once.
         quirks: service behaviours; ``None`` picks :meth:`Quirks.for_model` per connection.
         seed: seeds the random draws of ``timing`` (the same seed, the same run).
 
@@ -63,7 +63,7 @@ class FakeLiveServer:
         speed: float = 1.0,
         chunk_seconds: float = 0.04,
         user_transcripts: Sequence[str] = (),
-        timing: Timing | None = None,
+        timing: ServiceTiming | None = None,
         quirks: Quirks | None = None,
         seed: int | None = 0,
     ) -> None:
@@ -72,11 +72,11 @@ class FakeLiveServer:
                 raise ValueError(f"{name} must be > 0, got {value!r}")
         if isinstance(replies, str | ToolCall):
             raise TypeError(f"replies must be a sequence or a callable, got {replies!r}")
-        if timing is not None and not isinstance(timing, Timing):
-            raise TypeError(f"timing must be a Timing or None, got {timing!r}")
+        if timing is not None and not isinstance(timing, ServiceTiming):
+            raise TypeError(f"timing must be a ServiceTiming or None, got {timing!r}")
         if quirks is not None and not isinstance(quirks, Quirks):
             raise TypeError(f"quirks must be a Quirks or None, got {quirks!r}")
-        self.timing = timing if timing is not None else Timing.field()
+        self.timing = timing if timing is not None else ServiceTiming.field()
         self._script = Script(
             replies, user_transcripts=user_transcripts, speed=speed,
             chunk_seconds=chunk_seconds, timing=self.timing, quirks=quirks, seed=seed,

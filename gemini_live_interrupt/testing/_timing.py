@@ -7,7 +7,7 @@ import random
 from dataclasses import dataclass
 from typing import Literal
 
-__all__ = ["Seconds", "Timing"]
+__all__ = ["Seconds", "ServiceTiming"]
 
 Seconds = float | tuple[float, float]
 """A delay in real seconds: fixed, or ``(low, high)`` to draw from uniformly on each use."""
@@ -34,14 +34,14 @@ def _check(name: str, value: object) -> None:
 
 
 @dataclass(frozen=True)
-class Timing:
+class ServiceTiming:
     """When the offline server reacts to the user, in real seconds (the server divides each by
     its ``speed``). A pair ``(low, high)`` is drawn from uniformly, with the server's seeded
     random generator, each time it is used.
 
     :meth:`field` (the default) plays the timings reported for the real service;
     :meth:`instant` reacts at once, as the server did before it knew better. Change one number
-    with ``dataclasses.replace(Timing.field(), input_lag=1.0)``.
+    with ``dataclasses.replace(ServiceTiming.field(), input_lag=1.0)``.
 
     Attributes:
         interrupt_lag: from the first loud chunk of user audio to ``interrupted``. Field:
@@ -79,12 +79,12 @@ class Timing:
                 f"interim_shape must be 'cumulative' or 'delta', got {self.interim_shape!r}")
 
     @classmethod
-    def field(cls) -> Timing:
+    def field(cls) -> ServiceTiming:
         """The timings reported for the real service (the default)."""
         return cls()
 
     @classmethod
-    def instant(cls) -> Timing:
+    def instant(cls) -> ServiceTiming:
         """No delays: ``interrupted`` at the first loud chunk, each word transcribed as it is
         spoken, the answer as soon as the VAD's ``silence`` (0.3 s) has passed."""
         return cls(interrupt_lag=0.0, input_lag=0.0, interim_lag=0.0, silence=0.3,

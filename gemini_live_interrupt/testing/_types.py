@@ -167,7 +167,7 @@ class Quirks:
             ``word_timestamp`` (assumed shape).
         interim_input_transcription: send ``interimInputTranscription`` while the user speaks,
             ahead of ``inputTranscription`` (documented in the SDK 3.4; shape assumed, see
-            :attr:`Timing.interim_shape`).
+            :attr:`ServiceTiming.interim_shape`).
         turn_complete_false_mutes: after a clientContent with turnComplete=false in a started
             conversation, realtime input no longer triggers replies (an older report,
             google-gemini/live-api-web-console#60; off by default: LiveKit and pipecat send such

@@ -1,10 +1,11 @@
 """The offline server's field timings, through the unmodified SDK over loopback.
 
-Every delay of :class:`ServiceTiming` is pinned here with a fixed value large enough (after
-dividing by the server's ``speed``) to tell the rule from its absence: server-side times come from the
-server's own records (``server.received[...].time``, ``ModelTurn`` stamps), client-side times
-from ``server.now()`` when the client got the message. User audio is streamed at the server's
-pace (``chunk / speed`` real seconds per chunk), as a microphone would.
+Every delay of :class:`ServiceTiming` is pinned here with a fixed value large enough
+(after dividing by the server's ``speed``) to tell the rule from its absence. Server-side
+times come from the server's own records (``server.received[...].time``, ``ModelTurn``
+stamps), client-side times from ``server.now()`` when the client got the message. User audio
+is streamed at the server's pace (``chunk / speed`` real seconds per chunk), as a microphone
+would.
 """
 
 from __future__ import annotations

@@ -54,7 +54,9 @@ def _scripted_model(context: list[tuple[str, str]]) -> str:
     last = next((text for role, text in reversed(context) if role == "user"), "")
     system = next((text for role, text in context if role == "system"), "")
     answered = any(role == "model" and "Pip" in text for role, text in context)
-    note = last if NOTE_MARK in last else system if NOTE_MARK in system else ""
+    memory = next((text for role, text in reversed(context)
+                   if role == "model" and NOTE_MARK in text), "")  # a silent_content note
+    note = (last if NOTE_MARK in last else system if NOTE_MARK in system else memory)
     resume = f"Now, where was I? {_continuation(note)}"
     if NOTE_MARK in last:  # a note sent as a user turn (client_content or realtime text)
         return f"So, where was I? {_continuation(note)}" if answered else (
@@ -64,7 +66,7 @@ def _scripted_model(context: list[tuple[str, str]]) -> str:
     if "name" in last:
         if answered:
             return "As I said, Pip."
-        # A note sent by context update is in the system instruction: one blended reply.
+        # A note that starts no turn (context update, model-role content): one blended reply.
         return "Yes, the robot is called Pip." + (f" {resume}" if note else "")
     return "Sorry, go on."
 
@@ -72,9 +74,9 @@ def _scripted_model(context: list[tuple[str, str]]) -> str:
 # -- the policy option ---------------------------------------------------------------------------
 
 POLICY_HELP = (
-    "TIMING[+hold][:CHANNEL], e.g. on_interrupt, after_user_turn, after_user_turn+hold, "
-    "after_user_turn+hold:context_update, or 'auto' (the model table's choice); "
-    "CHANNEL is client_content, realtime_text or context_update"
+    "TIMING[+hold][:CHANNEL], e.g. on_interrupt, on_interrupt:client_content, "
+    "after_user_turn+hold, or 'auto' (the model table's choice); "
+    "CHANNEL is silent_content, context_update, client_content or realtime_text"
 )
 
 
@@ -388,7 +390,7 @@ def main(argv: list[str] | None = None) -> int:
                        description="A scripted voice conversation in which the user talks over "
                        "the model; prints a timeline of what was generated, heard, said and "
                        "sent. Offline by default: no API key, no network.")
-    d.add_argument("--policy", default="after_user_turn+hold", help=POLICY_HELP
+    d.add_argument("--policy", default="auto", help=POLICY_HELP
                    + " (default: %(default)s)")
     d.add_argument("--speed", type=float, default=4.0,
                    help="times faster than real time, offline (default: %(default)s)")

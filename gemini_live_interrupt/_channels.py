@@ -46,9 +46,14 @@ def _text_of(value: Any) -> str:
 
 async def send_note(raw: AsyncSession, prompt: str, channel: Channel, instruction: str) -> None:
     """Send ``prompt`` by ``channel``; ``instruction`` is the base for a context update."""
-    if channel == "client_content":
-        # Always turn_complete=True: False has been reported to stop the model answering
-        # realtime input at all (google-gemini/live-api-web-console#60).
+    if channel == "silent_content":
+        # role="model": the Developer API errors on role="system" and 3.1/3.8 close with 1007
+        # on a turn without a role (livekit-plugins-google 1.8.9, realtime_api.py).
+        await raw.send_client_content(
+            turns=types.Content(role="model", parts=[types.Part(text=prompt)]),
+            turn_complete=False,
+        )
+    elif channel == "client_content":
         await raw.send_client_content(
             turns=types.Content(role="user", parts=[types.Part(text=prompt)]), turn_complete=True
         )

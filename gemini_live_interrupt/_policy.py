@@ -15,7 +15,7 @@ __all__ = [
     "policy_for_model",
 ]
 
-Channel = Literal["client_content", "realtime_text", "context_update"]
+Channel = Literal["silent_content", "context_update", "client_content", "realtime_text"]
 Timing = Literal["on_interrupt", "after_user_turn"]
 
 
@@ -29,11 +29,14 @@ class InjectionPolicy:
             the interrupting utterance is over (its transcription marked finished, the model
             starting its next turn, or ``quiet_gap`` without new words; at most ``max_wait``).
             ``None`` takes the model table's timing.
-        channel: ``"client_content"`` (a user turn with ``turn_complete=True``; never
-            ``False``), ``"realtime_text"`` (``send_realtime_input(text=...)``) or
+        channel: how the note goes, ``None`` for the model table's choice. Two add context
+            without starting a reply: ``"silent_content"`` (a ``role="model"`` turn with
+            ``turn_complete=False``, worded as the model's own memory) and
             ``"context_update"`` (the connect config's system instruction with the note
-            appended, by ``send_context_update``; each note replaces the previous one).
-            ``None`` takes the model table's channel.
+            appended, by ``send_context_update``; each note replaces the previous one). Two
+            start a reply of their own (one extra reply per barge-in): ``"client_content"``
+            (a user turn with ``turn_complete=True``) and ``"realtime_text"``
+            (``send_realtime_input(text=...)``).
         first_words_wait: seconds ``on_interrupt`` waits for the user's first words.
         quiet_gap: seconds without new user words after which the utterance counts as over.
         max_wait: seconds ``after_user_turn`` waits at most before sending anyway.
@@ -86,24 +89,25 @@ class InjectionPolicy:
 
 
 #: ``(substring of the model name, timing, channel)``, first match wins; names change, so this
-#: is the one place to keep them. Channels follow the reports in WIRE.md ("Models"); timing
-#: follows benchmarks/policies.py (docs/policies.md): waiting for the end of the user's turn
-#: cut the model's talking over the user from 1.6 s to 0.3 s per barge-in and put the user's
-#: words in the note before every answer (none with on_interrupt), on every family.
+#: is the one place to keep them. Timing: under the service's real timings the user's words are
+#: transcribed after the model has begun its answer, while what the user heard is known at the
+#: interrupt, so the note leaves then (docs/policies.md, "On the field timing"). Channel: one
+#: that adds context without a reply of its own, per family (docs/policies.md, "Channels").
 DEFAULT_MODEL_TABLE: tuple[tuple[str, Timing, Channel], ...] = (
-    # Gemini 3.1 Live closes the session with 1007 on a mid-session clientContent
-    # (livekit/agents#5251, google/adk-python#5018); it takes realtimeInput.text.
-    ("3.1", "after_user_turn", "realtime_text"),
-    # 3.8: clientContent with turnComplete=true interrupts whatever is being generated; a
-    # note sent after the answer began is dropped (send-if-current), never cuts it.
-    ("3.8", "after_user_turn", "client_content"),
-    # 2.5 native audio (Developer API and Vertex) accepts mid-session clientContent.
-    ("2.5", "after_user_turn", "client_content"),
+    # 3.1 and 3.8 take model-role content with turnComplete=false mid-session: LiveKit
+    # (livekit-plugins-google 1.8.9) sends its instructions that way on every current model and
+    # 3.1 since livekit/agents#7289; a turn without a role closes them with 1007.
+    ("3.1", "on_interrupt", "silent_content"),
+    ("3.8", "on_interrupt", "silent_content"),
+    # 2.5 does not see turnComplete=false content in its next answer to user audio (pipecat
+    # 1.14's 2.5 history limitation), which is the answer to the barge-in; a context update is
+    # "processed in order with the rest of the inputs" (SDK 3.4 docstring) and starts no turn.
+    ("2.5", "on_interrupt", "context_update"),
 )
 
-#: For names the table does not know: the original package's timing, and realtime text, which
-#: every current model accepts (a clientContent closes some sessions outright).
-FALLBACK: tuple[Timing, Channel] = ("on_interrupt", "realtime_text")
+#: For names the table does not know: the note at the interrupt, as model-role content that
+#: starts no reply and that no current model is reported to reject.
+FALLBACK: tuple[Timing, Channel] = ("on_interrupt", "silent_content")
 
 
 def policy_for_model(

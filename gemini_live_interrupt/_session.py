@@ -17,6 +17,7 @@ from google.genai import types
 from google.genai.live import AsyncSession
 
 from ._channels import has_context_update, instruction_text, send_note
+from ._config import missing_transcription, missing_warning
 from ._playback import Playback
 from ._policy import (
     DEFAULT_MODEL_TABLE,
@@ -70,6 +71,17 @@ def _connect_kwargs(connection: object) -> dict[str, Any]:
     # keeps its call's keyword arguments; other context managers simply have none.
     kwds = getattr(connection, "kwds", None)
     return dict(kwds) if isinstance(kwds, dict) else {}
+
+
+def _warn_missing_transcription(kwargs: dict[str, Any]) -> None:
+    # Only a connect call's keyword arguments (`model` is required there) tell what config
+    # the session will have; any other context manager's config cannot be known: say nothing.
+    # (`kwds` is kept by contextlib from the call itself; the generator's frame locals would
+    # only show the config after the SDK converted it, and are CPython internals.)
+    if "model" in kwargs:
+        warning = missing_warning(missing_transcription(kwargs.get("config")))
+        if warning is not None:
+            logger.warning("%s", warning)
 
 
 class InterruptAwareSession(_SessionBase):
@@ -134,6 +146,7 @@ class InterruptAwareSession(_SessionBase):
         found = kwargs.get("model")
         self.model: str | None = model or (found if isinstance(found, str) else None)
         self._instruction = instruction_text(kwargs.get("config"))
+        _warn_missing_transcription(kwargs)
         self.policy = self._resolve(policy or InjectionPolicy())
         """The policy in force, its timing and channel filled in from ``model_table``."""
         self._tracker = Tracker(max_history=max_history)
@@ -280,8 +293,9 @@ class InterruptAwareSession(_SessionBase):
         self, heard: str, user_text: str, history: list[tuple[str, str]]
     ) -> str | None:
         """Write the resume note; ``None`` sends nothing. Defaults to ``prompt_builder``."""
-        builder = self._prompt_builder or default_prompt
-        return builder(heard, user_text, history)
+        if self._prompt_builder is not None:
+            return self._prompt_builder(heard, user_text, history)
+        return self._default_prompt(heard, user_text, history)
 
     def should_inject(self, record: Interruption) -> bool:
         """Last word before a note leaves (``record.prompt`` holds it); ``False`` skips it."""
@@ -362,7 +376,7 @@ class InterruptAwareSession(_SessionBase):
         except TimeoutError:
             logger.warning("gemini_live_interrupt: prompt builder took longer than %.2f s; "
                            "using the default", self.prompt_timeout)
-            prompt = default_prompt(*args)
+            prompt = self._default_prompt(*args)
         except asyncio.CancelledError:
             self._settle(self._record(barge_in, reason="session closed"))
             raise
@@ -382,18 +396,23 @@ class InterruptAwareSession(_SessionBase):
             return
         await self._inject(record)
 
+    def _default_prompt(self, heard: str, user_text: str, history: list[tuple[str, str]]) -> str:
+        # A model-role note is read as the model's own words: it is worded as its memory.
+        role = "model" if self.policy.channel == "silent_content" else "user"
+        return default_prompt(heard, user_text, history, role=role)
+
     def _build(self, heard: str, user_text: str, history: list[tuple[str, str]]) -> str | None:
         try:
             prompt = self.build_prompt(heard, user_text, history)
         except Exception:
             logger.exception("gemini_live_interrupt: prompt builder raised; using the default")
-            return default_prompt(heard, user_text, history)
+            return self._default_prompt(heard, user_text, history)
         if prompt is not None and not isinstance(prompt, str):
             logger.error(
                 "gemini_live_interrupt: prompt builder returned %s, not str or None; "
                 "using the default", type(prompt).__name__,
             )
-            return default_prompt(heard, user_text, history)
+            return self._default_prompt(heard, user_text, history)
         if prompt is not None and len(prompt) > self.max_prompt_chars:
             logger.warning("gemini_live_interrupt: prompt builder returned %d characters; "
                            "cut to max_prompt_chars=%d", len(prompt), self.max_prompt_chars)

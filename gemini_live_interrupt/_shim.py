@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
@@ -11,11 +12,14 @@ from typing import Any
 from google import genai
 from google.genai import live, types
 
+from ._config import check_add_transcription, with_transcription
 from ._policy import InjectionPolicy
 from ._prompt import PromptBuilder
 from ._session import InterruptAwareSession, check_options
 
 __all__ = ["connect", "disable_interrupt_resume", "enable_interrupt_resume"]
+
+logger = logging.getLogger("gemini_live_interrupt")
 
 # Captured at import, before any swap, so `connect()` never wraps twice.
 _sdk_connect: Callable[..., AbstractAsyncContextManager[live.AsyncSession]] = live.AsyncLive.connect
@@ -29,20 +33,30 @@ def connect(
     prompt_builder: PromptBuilder | None = None,
     max_history: int = 4,
     policy: InjectionPolicy | None = None,
+    add_transcription: bool = True,
 ) -> InterruptAwareSession:
     """``client.aio.live.connect(model=..., config=...)``, yielding an ``InterruptAwareSession``.
 
     ``prompt_builder``, ``max_history`` and ``policy`` are as for ``InterruptAwareSession``.
     Use as ``async with connect(client, model=M, config=C) as session: ...``.
 
+    ``add_transcription``: the records need ``output_audio_transcription`` (what the model
+    said; not in TEXT response modality) and ``input_audio_transcription`` (what the user
+    said). By default those missing from ``config`` are added to a copy of it (``config``
+    itself is never changed; fields you set are kept) and an INFO log names them. ``False``
+    adds nothing; the session then warns about what its records will lack.
+
     Raises:
         TypeError: ``client`` is not a ``google.genai.Client``, ``prompt_builder`` is not
-            callable, or ``max_history`` is not an int.
+            callable, ``max_history`` is not an int, or ``add_transcription`` not a bool.
         ValueError: ``max_history`` is negative.
     """
     if not isinstance(client, genai.Client):
         raise TypeError(f"client must be a google.genai.Client, got {type(client).__name__}")
     check_options(prompt_builder, max_history, policy)
+    check_add_transcription(add_transcription)
+    if add_transcription:
+        config = _transcribed(config)
     return InterruptAwareSession(
         _sdk_connect(client.aio.live, model=model, config=config),
         prompt_builder=prompt_builder,
@@ -52,12 +66,24 @@ def connect(
     )
 
 
+def _transcribed(
+    config: types.LiveConnectConfigOrDict | None,
+) -> types.LiveConnectConfigOrDict | None:
+    config, added = with_transcription(config)
+    if added:
+        logger.info("gemini_live_interrupt: added %s to the connect config (the interruption "
+                    "records are built from it; add_transcription=False turns this off)",
+                    " and ".join(f"{name}={{}}" for name in added))
+    return config
+
+
 @dataclass(frozen=True)
 class _ShimOptions:
     prompt_builder: PromptBuilder | None
     max_history: int
     policy: InjectionPolicy | None
     session_class: type[InterruptAwareSession]
+    add_transcription: bool
 
 
 _lock = threading.Lock()
@@ -68,9 +94,11 @@ def _connect_through_shim(
     self: live.AsyncLive, *, model: str, config: types.LiveConnectConfigOrDict | None = None
 ) -> AbstractAsyncContextManager[Any]:
     options = _options
-    connection = _sdk_connect(self, model=model, config=config)
     if options is None:  # disabled between the lookup of the method and this call
-        return connection
+        return _sdk_connect(self, model=model, config=config)
+    if options.add_transcription:
+        config = _transcribed(config)
+    connection = _sdk_connect(self, model=model, config=config)
     return options.session_class(
         connection,
         prompt_builder=options.prompt_builder,
@@ -86,24 +114,31 @@ def enable_interrupt_resume(
     *,
     policy: InjectionPolicy | None = None,
     session_class: type[InterruptAwareSession] = InterruptAwareSession,
+    add_transcription: bool = True,
 ) -> None:
     """Make ``client.aio.live.connect(...)`` yield an ``InterruptAwareSession`` everywhere.
 
     Swaps ``google.genai.live.AsyncLive.connect`` (nothing else). Idempotent and thread-safe;
     a later call updates the options for sessions opened after it.
 
+    ``add_transcription``: as for ``connect``; by default each connect call's config gets
+    the transcription the records need (in a copy, logged at INFO); ``False`` adds nothing.
+
     Raises:
-        TypeError: bad ``prompt_builder``, ``max_history`` or ``session_class``.
+        TypeError: bad ``prompt_builder``, ``max_history``, ``session_class`` or
+            ``add_transcription``.
         ValueError: ``max_history`` is negative.
     """
     global _options
     check_options(prompt_builder, max_history, policy)
+    check_add_transcription(add_transcription)
     if not (isinstance(session_class, type) and issubclass(session_class, InterruptAwareSession)):
         raise TypeError(
             f"session_class must be a subclass of InterruptAwareSession, got {session_class!r}"
         )
     with _lock:
-        _options = _ShimOptions(prompt_builder, max_history, policy, session_class)
+        _options = _ShimOptions(prompt_builder, max_history, policy, session_class,
+                                add_transcription)
         live.AsyncLive.connect = _connect_through_shim  # type: ignore[method-assign,assignment]
 
 

@@ -52,10 +52,24 @@ def _no_shim_left_behind() -> Iterator[None]:
 
 
 def notes(server: FakeLiveServer) -> list[str]:
-    """Texts the client sent as clientContent turns (our notes, by that channel)."""
+    """Texts the client sent as notes by a channel that is not user speech: clientContent turns
+    (``silent_content``, ``client_content``) and context updates (less the setup's system
+    instruction the update repeats)."""
     out: list[str] = []
+    base = ""
     for m in server.received:
-        if m.kind == "client_content":
+        if m.kind == "setup":
+            base = _text(m.data.get("systemInstruction") or m.data.get("system_instruction"))
+        elif m.kind == "client_content":
             for turn in m.data.get("turns", []):
                 out += [p.get("text", "") for p in turn.get("parts", [])]
+        elif m.kind == "context_update":
+            text = _text(m.data.get("systemInstruction") or m.data.get("system_instruction"))
+            out.append(text.removeprefix(base).lstrip("\n") if base else text)
     return out
+
+
+def _text(content: Any) -> str:
+    if isinstance(content, dict):
+        return "".join(p.get("text", "") for p in content.get("parts", []))
+    return content if isinstance(content, str) else ""

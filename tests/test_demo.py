@@ -16,8 +16,8 @@ def run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedPr
                           capture_output=True, text=True, timeout=120, env=env)
 
 
-@pytest.mark.parametrize("policy", ["after_user_turn+hold", "on_interrupt",
-                                    "after_user_turn:realtime_text"])
+@pytest.mark.parametrize("policy", ["auto", "on_interrupt:silent_content",
+                                    "on_interrupt:client_content", "after_user_turn+hold"])
 def test_the_demo_tells_the_model_what_was_heard_and_said(policy: str) -> None:
     done = run("--json", "--speed", "6", "--policy", policy)
     assert done.returncode == 0, done.stderr
@@ -26,14 +26,16 @@ def test_the_demo_tells_the_model_what_was_heard_and_said(policy: str) -> None:
     assert "service" in kinds
     summary = events[-1]
     assert summary["event"] == "summary"
-    if policy == "after_user_turn:realtime_text":
-        # #13 tightens this: every policy's note reaches the model. Under the field timing the
-        # user's words come after the model began its answer, so this one waits in vain, and
-        # the record says so.
+    if policy == "after_user_turn+hold":
+        # Under the field timing the user's words come after the model began its answer: this
+        # timing's note comes too late to shape it (docs/policies.md); the record says what
+        # happened either way.
         assert summary["injected"] or summary["reason"]
         return
     assert summary["injected"] and "note" in kinds
-    assert summary["user_text"] == "Wait, does the robot have a name?"
+    # The note leaves at the interrupt, before a spoken question is transcribed (the model
+    # hears the question itself); typed text is known at once.
+    assert summary["user_text"] in ("", "Wait, does the robot have a name?")
     assert summary["heard"] and summary["generated"].startswith(summary["heard"])
     assert len(summary["heard"].split()) < len(summary["generated"].split())
     # The model answered and then resumed from where the user stopped hearing.

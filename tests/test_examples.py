@@ -59,7 +59,7 @@ async def test_text_chat(examples: Any) -> None:
     async with FakeLiveServer(replies=[STORY, "Dragons, then.", "Noted."], speed=SPEED) as server:
         replies = await chat.main(server.client(), lines())
     assert any("Dragons" in r for r in replies)
-    assert any(m.kind in ("client_content", "realtime_input") and "Interruption note" in str(m.data)
+    assert any(m.kind == "context_update" and "Interruption note" in str(m.data)
                for m in server.received)
 
 

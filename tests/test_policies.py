@@ -136,7 +136,8 @@ async def test_after_user_turn_by_context_update_informs_the_reply_without_a_tur
 
 
 async def test_hold_back_on_3_8_keeps_the_reply_until_the_note_is_out_and_never_cascades() -> None:
-    policy = InjectionPolicy(timing="after_user_turn", hold_output=True, hold_timeout=2.0)
+    policy = InjectionPolicy(timing="after_user_turn", channel="client_content",
+                             hold_output=True, hold_timeout=2.0)
     # 3.x answers turn-completing content once realtime input follows; an app streaming its
     # microphone supplies it, this test has none: answer at once.
     quirks = dataclasses.replace(Quirks.for_model(M38), client_content_waits_for_input=False)
@@ -253,11 +254,11 @@ def test_policy_fields_come_from_the_model_table() -> None:
     client = genai.Client(api_key="fake")
     s = connect(client, model="gemini-3.1-flash-live-preview",
                 policy=InjectionPolicy(timing="on_interrupt"))
-    assert (s.policy.timing, s.policy.channel) == ("on_interrupt", "realtime_text")
+    assert (s.policy.timing, s.policy.channel) == ("on_interrupt", "silent_content")
     s = connect(client, model="gemini-2.5-flash-native-audio-preview-12-2025")
-    assert (s.policy.timing, s.policy.channel) == ("after_user_turn", "client_content")
+    assert (s.policy.timing, s.policy.channel) == ("on_interrupt", "context_update")
     s = connect(client, model="unknown-live-model")
-    assert (s.policy.timing, s.policy.channel) == ("on_interrupt", "realtime_text")
+    assert (s.policy.timing, s.policy.channel) == ("on_interrupt", "silent_content")
     with pytest.raises(TypeError, match="policy must be an InjectionPolicy"):
         connect(client, model=M25, policy="fast")  # type: ignore[arg-type]
 

@@ -196,9 +196,11 @@ def test_bad_policies_fail_at_construction(kwargs: dict[str, object], exc: type[
 
 def test_model_table() -> None:
     assert policy_for_model("models/gemini-3.1-flash-live-preview") == (
-        "after_user_turn", "realtime_text")
-    assert policy_for_model("gemini-3.8-live")[1] == "client_content"
-    assert policy_for_model("gemini-2.5-flash-native-audio-preview-12-2025")[1] == "client_content"
+        "on_interrupt", "silent_content")
+    assert policy_for_model("gemini-3.8-live") == ("on_interrupt", "silent_content")
+    assert policy_for_model("gemini-2.5-flash-native-audio-preview-12-2025") == (
+        "on_interrupt", "context_update")
+    assert FALLBACK == ("on_interrupt", "silent_content")
     assert policy_for_model("some-future-model") == FALLBACK
     assert policy_for_model(None) == FALLBACK
     assert all(len(row) == 3 for row in DEFAULT_MODEL_TABLE)

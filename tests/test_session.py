@@ -86,7 +86,9 @@ async def test_wrapped_connect_sends_one_note_with_heard_and_history() -> None:
             await server.wait_for(lambda: len(notes(server)) == 1)
             async for _ in session.receive():  # the answer (read it: unread frames slow close)
                 pass
-    assert record.injected and record.channel == "client_content" and record.reason is None
+    # 2.5's default channel: a context update, which starts no reply of its own.
+    assert record.injected and record.channel == "context_update" and record.reason is None
+    assert [t.cause for t in server.turns] == ["realtime_text", "realtime_text", "realtime_text"]
     (note,) = notes(server)
     assert note == record.prompt
     assert record.heard and STORY.startswith(record.heard.rstrip(".,"))
@@ -97,7 +99,7 @@ async def test_wrapped_connect_sends_one_note_with_heard_and_history() -> None:
                               ("user", "Tell me a story."))
     assert "user: <<<Hello.>>>" in note
     # The note is in the model's context, as the server keeps it.
-    assert any(role == "user" and text == note for role, text in server.context)
+    assert any(role == "system" and note in text for role, text in server.context)
 
 
 async def test_user_speech_over_the_model_goes_to_history_and_notes() -> None:
@@ -117,13 +119,15 @@ async def test_user_speech_over_the_model_goes_to_history_and_notes() -> None:
     assert "Tell me a story." not in record.user_text
 
 
-async def test_gemini_3_1_gets_the_note_as_realtime_text_and_survives() -> None:
+async def test_gemini_3_1_gets_the_note_as_silent_model_content_and_survives() -> None:
     async with FakeLiveServer(replies=[STORY, "Fine.", "Sure."], speed=SPEED) as server:
         async with connect(server.client(), policy=NOW,
                            model=M31, config=AUDIO, max_history=10) as session:
             await barge_in_turn(session)
             (record,) = await settled(session)
-            assert record.channel == "realtime_text" and record.injected
+            assert record.channel == "silent_content" and record.injected
+            assert record.prompt and record.prompt.startswith("[Interruption note, my own")
+            await server.wait_for(lambda: ("model", record.prompt) in server.context)
             async for _ in session.receive():
                 pass
             # Still open: another exchange works.
@@ -131,9 +135,9 @@ async def test_gemini_3_1_gets_the_note_as_realtime_text_and_survives() -> None:
             async for _ in session.receive():
                 pass
             history = session.history
-    assert notes(server) == []  # no clientContent: 3.1 closes the session (1007) on it
-    assert record.prompt in realtime_texts(server)
-    # The service transcribes realtime text; our own note is not taken for user speech.
+    assert notes(server) == [record.prompt]  # a model-role turn: 3.1 takes it (with a role)
+    assert record.prompt not in realtime_texts(server)
+    assert [t.cause for t in server.turns] == ["realtime_text"] * 3  # no reply to the note
     assert all(record.prompt not in text for _, text in history)
 
 
@@ -181,16 +185,16 @@ async def test_a_raising_builder_is_logged_and_the_default_is_used(
     def broken(heard: str, user_text: str, history: list[tuple[str, str]]) -> str:
         raise RuntimeError("boom")
 
-    async with FakeLiveServer(replies=[STORY, "OK.", "Noted.", "Still here."],
+    async with FakeLiveServer(replies=[STORY, "OK.", "Still here."],
                               speed=SPEED) as server:
         async with connect(server.client(), policy=NOW, model=M25, config=AUDIO,
                            prompt_builder=broken) as session:
             await barge_in_turn(session)
             (record,) = await settled(session)
             await server.wait_for(lambda: len(notes(server)) == 1)
-            # The note's own reply first (a request made during its latency would replace it).
-            await server.wait_for(lambda: len(server.turns) == 3
-                                  and server.turns[2].ended_at is not None)
+            # The answer to the barge-in first (the note started no reply of its own).
+            await server.wait_for(lambda: len(server.turns) == 2
+                                  and server.turns[1].ended_at is not None)
             # The session keeps working: the conversation goes on through the same receive().
             await session.send_realtime_input(text="Are you there?")
             await server.wait_for(lambda: any(t.text == "Still here." for t in server.turns))

@@ -133,23 +133,24 @@ async def test_barge_in_with_the_shim(model: str) -> None:
             record = await first_record(session)
             assert len(session.interruptions) == 1
             assert STORY.startswith(record.heard)
-            # #13 tightens this: the model learns what the user heard (a note it takes in
-            # silently), still without a reply of its own. Today the default policy waits for
-            # the end of the user's turn, the model has answered by then, and no note goes out.
-            assert not record.injected
-            assert record.reason == "the model had already started answering"
-            assert notes(server) == []
-            assert [m.kind for m in server.received
-                    if m.kind not in ("realtime_input", "setup")] == []
+            # The note leaves at the interrupt by a channel that starts no reply, and is in
+            # the model's context before it answers the barge-in.
+            assert record.injected and record.reason is None
+            assert record.channel == ("context_update" if model == M25 else "silent_content")
+            (note,) = notes(server)
+            assert note == record.prompt
             assert len(server.turns) == 2  # no extra reply
+            assert server.turns[1].saw("[Interruption note")
             # Nothing of a note shows up in what ADK gives the app.
             assert all("<<<" not in t for t in app.output_transcripts() + app.input_transcripts())
 
 
 @pytest.mark.parametrize("model", MODELS)
 async def test_barge_in_with_the_shim_noting_at_once(model: str) -> None:
-    # The original package's timing: the note goes out as soon as `interrupted` arrives.
-    opened = shim_recording_sessions(InjectionPolicy(timing="on_interrupt"))
+    # A turn-starting channel, chosen explicitly: the note goes out at `interrupted` as a
+    # clientContent turn the model answers.
+    opened = shim_recording_sessions(InjectionPolicy(timing="on_interrupt",
+                                                     channel="client_content"))
     async with FakeLiveServer(replies=[STORY, ANSWER, "And more."], speed=SPEED,
                               user_transcripts=["Tell me a story.", "What about dragons?"]
                               ) as server:
@@ -166,9 +167,8 @@ async def test_barge_in_with_the_shim_noting_at_once(model: str) -> None:
             assert record.injected and record.channel == "client_content"
             (note,) = notes(server)
             assert app.running and {m.session for m in server.received} == {0}
-            # #13 tightens this: one reply after the barge-in. Today the model answers the note
-            # (a clientContent turn) and the user's audio, one reply each, and ADK hands the app
-            # both: two replies to one barge-in.
+            # The cost of a turn-starting channel: the model answers the note and the user's
+            # audio, one reply each, and ADK hands the app both (the default channels do not).
             assert server.turns[0].interrupted
             assert sorted(t.cause for t in server.turns[1:]) == ["client_content", "user_audio"]
             assert app.output_transcripts()[1:] == [ANSWER, "And more."]

@@ -127,12 +127,16 @@ async def test_barge_in_through_the_pipeline_with_the_shim(model: str) -> None:
     assert server.turns[1].interrupted
     assert said_after(app, reply_at).startswith(REPLIES[2])
     (record,) = session.interruptions
-    # #13 tightens this: a note reaches the model about what the user heard, without an extra
-    # reply. Today the default policy waits for the end of the user's turn, the model answers
-    # first, and no note is sent at all: no note, no extra reply, nothing in pipecat's transcript.
-    assert not record.injected and notes(server) == []
+    # The default policy sends the note at the interrupt by a channel that starts no reply:
+    # one note, in the model's context before its answer, no extra reply, and nothing of it
+    # in pipecat's transcript.
+    assert record.injected and notes(server) == [record.prompt]
+    assert record.channel == ("context_update" if model == M25 else "silent_content")
     assert len(server.turns) == 3
+    assert server.turns[2].saw("[Interruption note")
     assert not any(m.kind == "realtime_input" and "text" in m.data for m in server.received)
+    assistant = [m["content"] for m in app.context.get_messages() if m["role"] == "assistant"]
+    assert not any("Interruption note" in str(text) for text in assistant)
     # Pipecat never reports playback, so "heard" is the session's wall-clock estimate (it
     # plays nothing at SPEED x real time).
     assert record.generated

@@ -18,6 +18,9 @@ __all__ = [
 Channel = Literal["silent_content", "context_update", "client_content", "realtime_text"]
 Timing = Literal["on_interrupt", "after_user_turn"]
 
+TURN_STARTING: frozenset[Channel] = frozenset({"client_content", "realtime_text"})
+"""Channels the model answers with a reply of its own."""
+
 
 @dataclass(frozen=True, slots=True)
 class InjectionPolicy:

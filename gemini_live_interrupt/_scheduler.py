@@ -11,7 +11,7 @@ from dataclasses import dataclass, replace
 
 from google.genai import types
 
-from ._policy import Channel, InjectionPolicy, Timing
+from ._policy import TURN_STARTING, Channel, InjectionPolicy, Timing
 from ._tracker import BargeIn, Tracker
 
 __all__ = ["Drop", "Nudge", "Release", "Scheduler", "Send", "Stalled"]
@@ -189,11 +189,14 @@ class Scheduler:
         return actions
 
     def is_current(self, episode: int) -> bool:
-        """Send-if-current: no newer barge-in and no newer model answer (unless held)."""
+        """Send-if-current: no newer barge-in; for a channel that starts a reply, also no newer
+        model answer (unless held). A note that starts no reply is still worth sending after
+        the answer began: it costs nothing, and the rest of the conversation has it."""
         inflight, turns_at = self._inflight
-        return episode == inflight == self.tracker.episode and (
-            self.tracker.turns_started == turns_at or self._holding_since is not None
-        )
+        if not episode == inflight == self.tracker.episode:
+            return False
+        return (self.channel not in TURN_STARTING or self.tracker.turns_started == turns_at
+                or self._holding_since is not None)
 
     # --- internals ---------------------------------------------------------------------------
 

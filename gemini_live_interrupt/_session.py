@@ -120,7 +120,7 @@ class InterruptAwareSession(_SessionBase):
     clock: Callable[[], float] = staticmethod(time.monotonic)
     #: Seconds a custom prompt builder may take (it runs in a worker thread, beside the app's
     #: receive loop); after that the default note is sent instead and a warning logged.
-    prompt_timeout: ClassVar[float] = 1.0
+    prompt_timeout: ClassVar[float] = 0.5
     #: Longest note a custom prompt builder may return, in characters; longer ones are cut
     #: to this length (and a warning logged).
     max_prompt_chars: ClassVar[int] = 32_000

@@ -1,0 +1,118 @@
+"""The note reaches the model before it answers the barge-in, on the field timing, per family.
+
+Every test here talks over the model by voice through the real SDK against the offline server's
+default (field) timing, with the default policy, and asks the server's ground truth
+(``ModelTurn.context``) whether the answer began with the note in its context.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Any
+
+import pytest
+
+from gemini_live_interrupt import InterruptAwareSession, Interruption
+from gemini_live_interrupt.testing import FakeLiveServer, user_audio
+
+from .conftest import AUDIO, M25, M31, M38, STORY, notes
+from .test_policies import Receiver, send_audio
+
+SPEED = 10.0
+MARK = "[Interruption note"
+
+
+class Scaled(InterruptAwareSession):
+    # The policy's waits are real seconds: scale the session's clock with the server.
+    clock = staticmethod(lambda: time.monotonic() * SPEED)
+
+
+async def speak(session: Any, seconds: float, *, speech: bool = True) -> None:
+    """Talk (or keep the microphone open) for ``seconds``, paced like a microphone."""
+    chunk = 0.05
+    for _ in range(round(seconds / chunk)):
+        await send_audio(session, user_audio(chunk, speech=speech))
+        await asyncio.sleep(chunk / SPEED)
+
+
+async def voice_barge_in(server: FakeLiveServer, session: Any) -> None:
+    """Ask for a story by voice, talk over it, go quiet until the model has answered."""
+    await speak(session, 1.0)
+    await speak(session, 0.8, speech=False)
+    await server.wait_for(lambda: bool(server.turns) and
+                          len(server.turns[0].delivered.split()) >= 6, timeout=10)
+    await speak(session, 1.2)
+    for _ in range(60):  # a microphone never stops: silence until the answer is over
+        await speak(session, 0.1, speech=False)
+        if len(server.turns) >= 2 and server.turns[-1].ended_at is not None:
+            break
+
+
+async def settled(session: InterruptAwareSession) -> Interruption:
+    for _ in range(300):
+        if session.interruptions:
+            return session.interruptions[0]
+        await asyncio.sleep(0.01)
+    raise AssertionError("no interruption record")
+
+
+@pytest.mark.parametrize("model", [M25, M31, M38])
+async def test_the_default_note_is_in_the_answer_and_costs_no_reply(model: str) -> None:
+    async with FakeLiveServer(replies=[STORY, "Dragons, then."], speed=SPEED,
+                              user_transcripts=["Tell me a story.", "What about dragons?"]
+                              ) as server:
+        async with Scaled(server.client().aio.live.connect(model=model, config=AUDIO)
+                          ) as session:
+            receiver = Receiver(session)
+            await voice_barge_in(server, session)
+            record = await settled(session)
+            await receiver.stop()
+    story, answer, *extra = server.turns
+    assert story.interrupted and extra == []  # one answer to one barge-in
+    assert record.injected and record.reason is None
+    assert notes(server) == [record.prompt]
+    assert answer.saw(MARK)  # the note was in the context when the answer began
+    # ... because it left at the interrupt, long before the answer was asked for.
+    note_at = next(m.time for m in server.received if MARK in str(m.data))
+    assert note_at < answer.requested_at
+
+
+async def test_a_subclass_with_its_own_builder_informs_the_answer_too() -> None:
+    class Mine(Scaled):
+        def build_prompt(self, heard: str, user_text: str,
+                         history: list[tuple[str, str]]) -> str | None:
+            return f"[Interruption note] The user heard: {heard}"
+
+    async with FakeLiveServer(replies=[STORY, "Dragons, then."], speed=SPEED,
+                              user_transcripts=["Tell me a story.", "What about dragons?"]
+                              ) as server:
+        async with Mine(server.client().aio.live.connect(model=M38, config=AUDIO)) as session:
+            receiver = Receiver(session)
+            await voice_barge_in(server, session)
+            record = await settled(session)
+            await receiver.stop()
+    assert record.injected, record.reason
+    assert server.turns[1].saw("[Interruption note] The user heard:")
+
+
+async def test_a_slow_builder_is_replaced_by_the_default_and_never_dropped() -> None:
+    class Slow(Scaled):
+        prompt_timeout = 0.05  # real seconds; the builder takes far longer
+
+        def build_prompt(self, heard: str, user_text: str,
+                         history: list[tuple[str, str]]) -> str | None:
+            time.sleep(1.0)
+            return "too late"
+
+    async with FakeLiveServer(replies=[STORY, "Dragons, then."], speed=SPEED,
+                              user_transcripts=["Tell me a story.", "What about dragons?"]
+                              ) as server:
+        async with Slow(server.client().aio.live.connect(model=M25, config=AUDIO)) as session:
+            receiver = Receiver(session)
+            await voice_barge_in(server, session)
+            record = await settled(session)
+            await receiver.stop()
+    assert record.injected and record.prompt and record.prompt.startswith(MARK)
+    assert "too late" not in notes(server)
+    assert server.turns[1].saw(MARK)

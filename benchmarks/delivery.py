@@ -149,8 +149,12 @@ class Microphone:
                 await self.session.send_realtime_input(
                     audio=types.Blob(data=data, mime_type=MIME))
                 self.sent_chunks += 1
-                delay = start + self.sent_chunks * CHUNK / self.speed - time.monotonic()
-                await asyncio.sleep(max(0.0, delay))
+                due = start + self.sent_chunks * CHUNK / self.speed
+                if due < time.monotonic() - CHUNK / self.speed:
+                    # Fell behind (a busy loop): go on at the pace, no catch-up burst.
+                    start = time.monotonic() - self.sent_chunks * CHUNK / self.speed
+                    due = time.monotonic()
+                await asyncio.sleep(max(0.0, due - time.monotonic()))
         except asyncio.CancelledError:
             raise
         except Exception:

@@ -400,7 +400,21 @@ def main(argv: list[str] | None = None) -> int:
     d.add_argument("--no-color", action="store_true", help="plain output (also: NO_COLOR set)")
     d.add_argument("--live", action="store_true",
                    help="the real Gemini Live API (needs GEMINI_API_KEY)")
+    pr = sub.add_parser("probe", help="how a model takes each note channel, measured",
+                        description="Plays a scripted barge-in with each channel in turn and "
+                        "reports per channel: accepted or closed, whether a reply followed the "
+                        "note, the time to the next model audio (docs/policies.md). Offline by "
+                        "default.")
+    pr.add_argument("--live", action="store_true",
+                    help="the real Gemini Live API (needs GEMINI_API_KEY)")
+    pr.add_argument("--model", help="the model to probe (default: the demo's model)")
+    pr.add_argument("--json", metavar="FILE", help="write the results as JSON to FILE")
     args = ap.parse_args(argv)
+    if args.command == "probe":
+        from gemini_live_interrupt._probe import cli
+
+        return cli(live=args.live, model=args.model, json_path=args.json,
+                   default_live_model=LIVE_MODEL, default_offline_model=DEMO_MODEL)
     if not (args.speed > 0 and math.isfinite(args.speed)):
         ap.error("--speed must be a positive number")
     try:

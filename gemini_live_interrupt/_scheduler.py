@@ -170,7 +170,9 @@ class Scheduler:
         actions: list[Action] = []
         p = self._pending
         if p is not None and self._due(p, now) and not self._tools:
-            answering = self._model_answering()
+            # A note that starts no reply still goes once the answer began (it costs nothing
+            # and the rest of the conversation has it); one that starts a reply would cost one.
+            answering = self._model_answering() and self.channel in TURN_STARTING
             self._pending = None
             if answering and self._holding_since is None:
                 actions.append(Drop(p.barge_in, "the model had already started answering"))

@@ -186,6 +186,8 @@ class Tracker:
         if content is None:
             return []
         found: list[BargeIn] = []
+        if content.interrupted and self._output_since_flag and not self._note_out:
+            self._late_words_to_request()
         # User speech first: a transcript in the same message as the flag belongs to the barge-in.
         if content.input_transcription is not None:
             self._on_input(content.input_transcription, now)
@@ -305,6 +307,24 @@ class Tracker:
         if text:
             self._history.append(("user", text))
 
+    def _late_words_to_request(self) -> None:
+        # Words that came after the model began its turn but before a barge-in's flag end the
+        # request that turn answers: the service flags a barge-in 50-100 ms into the speech and
+        # transcribes it 0.5-2 s behind (pipecat-ai/pipecat#3381), so a barge-in's own words
+        # only come after its flag.
+        late = self.user_text
+        turn = self._turn
+        if not tidy(late) or turn is None or turn.complete:
+            return  # after a complete turn they may be a new utterance: leave them be
+        self._user_chunks.clear()
+        self._interim.clear()
+        self._user_finished = False
+        self._committed += late
+        if self._history and self._history[-1][0] == "user":
+            self._history[-1] = ("user", tidy(self._history[-1][1] + late))
+        elif self._history.maxlen:
+            self._history.append(("user", tidy(late)))
+
     def _played(self, turn: _Turn, now: float) -> float:
         played = turn.reported if self._reports_seen else turn.timeline.estimated_played(now)
         return min(played, turn.timeline.received)
@@ -362,8 +382,9 @@ class Tracker:
             history=history,
             played_seconds=played,
             received_seconds=received,
-            # Nothing was playing and the user said nothing: no barge-in to recover from.
-            phantom=target is None and not tidy(user_text),
+            # The flag cut nothing (the user had heard the whole turn): nothing to recover.
+            # Decided at the flag: what the user says comes later.
+            phantom=target is None,
             at=now,
         )
 

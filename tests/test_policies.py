@@ -159,8 +159,8 @@ async def test_hold_back_on_3_8_keeps_the_reply_until_the_note_is_out_and_never_
     assert server.turns[1].started_at <= note_at  # the held answer had begun before the note
 
 
-async def test_a_note_is_not_sent_once_the_model_answers_without_hold() -> None:
-    policy = InjectionPolicy(timing="after_user_turn")
+async def test_a_turn_starting_note_is_not_sent_once_the_model_answers_without_hold() -> None:
+    policy = InjectionPolicy(timing="after_user_turn", channel="client_content")
     async with FakeLiveServer(replies=[STORY, "Answer.", "Extra."], speed=SPEED) as server:
         async with connect(server.client(), model=M25, config=AUDIO, policy=policy) as session:
             await story_then_text_barge_in(session, "Wait.")
@@ -169,6 +169,19 @@ async def test_a_note_is_not_sent_once_the_model_answers_without_hold() -> None:
             (record,) = await settled(session)
     assert not record.injected and record.reason == "the model had already started answering"
     assert notes(server) == []
+
+
+async def test_a_note_that_starts_no_reply_still_goes_once_the_model_answers() -> None:
+    # Nothing lost: it costs no reply, and the rest of the conversation has it.
+    policy = InjectionPolicy(timing="after_user_turn", channel="silent_content")
+    async with FakeLiveServer(replies=[STORY, "Answer."], speed=SPEED) as server:
+        async with connect(server.client(), model=M25, config=AUDIO, policy=policy) as session:
+            await story_then_text_barge_in(session, "Wait.")
+            async for _ in session.receive():
+                pass
+            (record,) = await settled(session)
+    assert record.injected and notes(server) == [record.prompt]
+    assert len(server.turns) == 2
 
 
 async def test_held_output_is_released_when_no_note_is_sent() -> None:

@@ -48,7 +48,7 @@ def sends(actions: list[Action]) -> list[Send]:
 
 def test_on_interrupt_sends_at_once_when_the_user_has_spoken() -> None:
     s = make(timing="on_interrupt")
-    (send,) = sends(run(s, (0, out("Story")), (1, inp("Stop")), (1, INTERRUPTED)))
+    (send,) = sends(run(s, (0, out("Story")), (1, INTERRUPTED), (1, inp("Stop"))))
     assert send.barge_in.user_text == "Stop" and send.channel == "client_content"
 
 
@@ -137,13 +137,13 @@ def test_a_newer_barge_in_supersedes_a_waiting_note() -> None:
 
 def test_an_interruption_caused_by_our_own_note_is_no_new_barge_in() -> None:
     s = make(timing="on_interrupt")
-    (send,) = sends(run(s, (0, out("Story")), (1, inp("Stop")), (1, INTERRUPTED),
+    (send,) = sends(run(s, (0, out("Story")), (1, INTERRUPTED), (1, inp("Stop")),
                         (1, TURN_COMPLETE), (2, inp(" now")), (3, out("Answer"))))
     s.tracker.note_sent()  # the note cuts the answer (3.8 style): no cascade
     assert sends(run(s, (3.1, INTERRUPTED), (3.2, TURN_COMPLETE))) == []
     assert s.tracker.episode == send.barge_in.episode
     # ... but the user's next barge-in is one.
-    assert len(sends(run(s, (4, out("Next")), (5, inp("Hey")), (5, INTERRUPTED)))) == 1
+    assert len(sends(run(s, (4, out("Next")), (5, INTERRUPTED), (5, inp("Hey"))))) == 1
 
 
 @needs_interim_transcription
@@ -158,7 +158,7 @@ def test_interim_transcription_gives_the_first_words_sooner() -> None:
 
 def test_stall_watch_nudges_once_then_reports() -> None:
     s = make(timing="on_interrupt", stall_nudge=4.0, stall_report=10.0)
-    (send,) = sends(run(s, (0, out("Story")), (1, inp("Stop")), (1, INTERRUPTED)))
+    (send,) = sends(run(s, (0, out("Story")), (1, INTERRUPTED), (1, inp("Stop"))))
     s.settled(send.barge_in.episode, 1.1)
     assert s.poll(4.9) == []
     assert s.poll(5.0) == [Nudge(send.barge_in.episode)]
@@ -170,7 +170,7 @@ def test_stall_watch_nudges_once_then_reports() -> None:
 
 def test_model_output_ends_the_stall_watch() -> None:
     s = make(timing="on_interrupt", stall_nudge=4.0)
-    (send,) = sends(run(s, (0, out("Story")), (1, inp("Stop")), (1, INTERRUPTED)))
+    (send,) = sends(run(s, (0, out("Story")), (1, INTERRUPTED), (1, inp("Stop"))))
     s.settled(send.barge_in.episode, 1.1)
     run(s, (1, TURN_COMPLETE), (3, out("Answer")))
     assert s.poll(20.0) == [] and s.deadline is None
@@ -178,7 +178,7 @@ def test_model_output_ends_the_stall_watch() -> None:
 
 def test_no_stall_watch_by_default() -> None:
     s = make(timing="on_interrupt")
-    (send,) = sends(run(s, (0, out("Story")), (1, inp("Stop")), (1, INTERRUPTED)))
+    (send,) = sends(run(s, (0, out("Story")), (1, INTERRUPTED), (1, inp("Stop"))))
     s.settled(send.barge_in.episode, 1.1)
     assert s.deadline is None and s.poll(100.0) == []
 
@@ -209,7 +209,7 @@ def test_model_table() -> None:
 @needs_interim_transcription
 def test_interim_and_final_echo_of_our_realtime_note_are_not_user_speech() -> None:
     s = make(timing="on_interrupt")
-    (_send,) = sends(run(s, (0, out("Story")), (1, inp("Stop")), (1, INTERRUPTED)))
+    (_send,) = sends(run(s, (0, out("Story")), (1, INTERRUPTED), (1, inp("Stop"))))
     s.tracker.note_sent("Note: you were cut off.")
     echo = [msg(interim_input_transcription=types.Transcription(text="Note:")),
             msg(interim_input_transcription=types.Transcription(text=" you were")),
@@ -282,9 +282,13 @@ def test_a_note_stuck_in_flight_holds_output_once() -> None:
 
 
 @needs_interim_transcription
-def test_interim_words_alone_make_a_flag_a_barge_in_not_a_phantom() -> None:
+def test_a_flag_that_cut_nothing_wants_no_note_whatever_the_user_says() -> None:
+    # Decided at the flag (the user's words come later on the real service): the turn was
+    # over and nothing was left playing, so nothing was cut and the model heard it all.
     s = make(timing="on_interrupt")
     interim = msg(interim_input_transcription=types.Transcription(text="Hey"))
-    (send,) = sends(run(s, (0, out("Done.")), (0, TURN_COMPLETE), (1, interim),
-                        (1, INTERRUPTED)))
-    assert not send.barge_in.phantom and send.barge_in.user_text == "Hey"
+    actions = run(s, (0, out("Done.")), (0, TURN_COMPLETE), (1, interim), (1, INTERRUPTED),
+                  (1.1, inp("Hey there")))
+    assert sends(actions) == []
+    (drop,) = [a for a in actions if isinstance(a, Drop)]
+    assert drop.barge_in.phantom and drop.reason == "phantom"

@@ -60,15 +60,26 @@ def test_languages_without_spaces_are_not_split() -> None:
 
 def test_user_text_is_speech_over_the_model_never_the_request() -> None:
     t = Tracker(max_history=4)
-    (b,) = feed(
+    feed(
         t,
         inp("Tell me"), inp(" a story."),   # the request
         out("Once"), out(" upon"),           # the model starts answering
-        inp("Wait,"), inp(" what?"),         # the user talks over it
-        INTERRUPTED,
+        INTERRUPTED,                         # the user talks over it: flagged at once,
+        inp("Wait,"), inp(" what?"),         # transcribed 0.5-2 s later
     )
-    assert b.user_text == "Wait, what?"
+    assert t.barge_in_text == "Wait, what?"
+    assert ("user", "Tell me a story.") in t.history
+
+
+def test_late_words_of_the_request_before_the_flag_go_to_the_request() -> None:
+    # On the service the request's last words can arrive after the model began answering; a
+    # barge-in's own words only come after its flag.
+    t = Tracker(max_history=4)
+    (b,) = feed(t, inp("Tell me"), out("Once"), out(" upon"), inp(" a story."), INTERRUPTED)
+    assert b.user_text == ""
     assert b.history == (("user", "Tell me a story."),)
+    feed(t, inp("Wait!"))
+    assert t.barge_in_text == "Wait!"
 
 
 def test_user_text_that_arrives_with_the_flag_counts() -> None:
@@ -104,10 +115,11 @@ def test_history_keeps_the_last_max_history_entries_and_zero_keeps_none() -> Non
 def test_builder_history_is_before_the_interrupted_exchange() -> None:
     t = Tracker(max_history=10)
     (b,) = feed(t, inp("Q1"), out("A1"), TURN_COMPLETE, inp("Q2"), out("Half an"),
-                inp("hey"), INTERRUPTED)
+                INTERRUPTED)
+    feed(t, inp("hey"))
     # Neither what was heard nor the barge-in is repeated in the history passed along.
     assert b.history == (("user", "Q1"), ("model", "A1"), ("user", "Q2"))
-    assert b.heard == "Half an" and b.user_text == "hey"
+    assert b.heard == "Half an" and t.barge_in_text == "hey"
 
 
 def test_repeated_flags_without_new_output_are_one_episode() -> None:
@@ -132,10 +144,11 @@ def test_phantom_after_turn_complete_and_before_any_output() -> None:
     assert t.history == [("model", "Done.")]  # a phantom leaves the history alone
 
 
-def test_interruption_with_user_speech_but_nothing_heard_is_not_a_phantom() -> None:
+def test_a_flag_that_cut_nothing_is_a_phantom_even_with_user_speech() -> None:
+    # Decided at the flag: the turn was over and nothing played, so the model heard it all.
     t = Tracker(max_history=4)
     (b,) = feed(t, out("Done."), TURN_COMPLETE, inp("Hey"), INTERRUPTED)
-    assert not b.phantom and b.heard == "" and b.user_text == "Hey"
+    assert b.phantom and b.heard == ""
 
 
 def test_late_chunks_after_the_flag_are_not_heard() -> None:

@@ -25,6 +25,9 @@ from ..conftest import M25, M38, STORY, notes
 from ._adk import LiveApp, agent_for
 
 SPEED = 10.0
+#: The server runs SPEED x real time; the library's wait for the user's first words (real
+#: seconds) is scaled the same way, as the field's 0.3 s is to its ~1 s until the answer.
+SCALED = InjectionPolicy(first_words_wait=0.3 / SPEED)
 ANSWER = "Dragons, then."
 MODELS = [pytest.param(M25, id="2.5"), pytest.param(M38, id="3.8")]
 
@@ -122,7 +125,7 @@ async def test_barge_in_reaches_adk_and_the_model_answers(model: str) -> None:
 
 @pytest.mark.parametrize("model", MODELS)
 async def test_barge_in_with_the_shim(model: str) -> None:
-    opened = shim_recording_sessions()
+    opened = shim_recording_sessions(SCALED)
     async with FakeLiveServer(replies=[STORY, ANSWER], speed=SPEED,
                               user_transcripts=["Tell me a story.", "What about dragons?"]
                               ) as server:
@@ -137,6 +140,7 @@ async def test_barge_in_with_the_shim(model: str) -> None:
             # the model's context before it answers the barge-in.
             assert record.injected and record.reason is None
             assert record.channel == ("context_update" if model == M25 else "silent_content")
+            assert record.user_text in ("", "What about dragons?")  # never the late request
             (note,) = notes(server)
             assert note == record.prompt
             assert len(server.turns) == 2  # no extra reply
@@ -150,7 +154,8 @@ async def test_barge_in_with_the_shim_noting_at_once(model: str) -> None:
     # A turn-starting channel, chosen explicitly: the note goes out at `interrupted` as a
     # clientContent turn the model answers.
     opened = shim_recording_sessions(InjectionPolicy(timing="on_interrupt",
-                                                     channel="client_content"))
+                                                     channel="client_content",
+                                                     first_words_wait=0.3 / SPEED))
     async with FakeLiveServer(replies=[STORY, ANSWER, "And more."], speed=SPEED,
                               user_transcripts=["Tell me a story.", "What about dragons?"]
                               ) as server:

@@ -16,6 +16,7 @@ from loguru import logger
 from pipecat.frames.frames import InterruptionFrame, LLMFullResponseStartFrame, TTSTextFrame
 
 from gemini_live_interrupt import (
+    InjectionPolicy,
     InterruptAwareSession,
     enable_interrupt_resume,
 )
@@ -25,6 +26,9 @@ from ..conftest import M25, M38, STORY, notes
 from ._pipecat import PipecatApp
 
 SPEED = 10.0
+#: The server runs SPEED x real time; the library's wait for the user's first words (real
+#: seconds) is scaled the same way, as the field's 0.3 s is to its ~1 s until the answer.
+SCALED = InjectionPolicy(first_words_wait=0.3 / SPEED)
 REPLIES = ["Hello there, how are you today?", STORY, "Dragons, yes. Big ones."]
 SAID = ["Hi.", "Tell me a story.", "What about dragons?"]
 TIMEOUT = 20.0  # generous: real seconds, whatever the server's timing
@@ -114,7 +118,7 @@ async def test_barge_in_through_the_pipeline(model: str, warnings: list[str]) ->
 
 @pytest.mark.parametrize("model", [M25, M38])
 async def test_barge_in_through_the_pipeline_with_the_shim(model: str) -> None:
-    enable_interrupt_resume()
+    enable_interrupt_resume(policy=SCALED)
     async with FakeLiveServer(replies=REPLIES, speed=SPEED, user_transcripts=SAID) as server:
         async with PipecatApp(server, model) as app:
             session = app.llm._session  # where pipecat keeps its genai session
@@ -131,6 +135,7 @@ async def test_barge_in_through_the_pipeline_with_the_shim(model: str) -> None:
     # one note, in the model's context before its answer, no extra reply, and nothing of it
     # in pipecat's transcript.
     assert record.injected and notes(server) == [record.prompt]
+    assert record.user_text in ("", SAID[2])  # never the late words of the request
     assert record.channel == ("context_update" if model == M25 else "silent_content")
     assert len(server.turns) == 3
     assert server.turns[2].saw("[Interruption note")

@@ -14,7 +14,7 @@ from google.genai import types
 from ._policy import TURN_STARTING, Channel, InjectionPolicy, Timing
 from ._tracker import BargeIn, Tracker
 
-__all__ = ["Drop", "Nudge", "Release", "Scheduler", "Send", "Stalled"]
+__all__ = ["Drop", "HideEcho", "Nudge", "Release", "Scheduler", "Send", "Stalled"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,7 +53,13 @@ class Stalled:
     seconds: float
 
 
-Action = Send | Drop | Release | Nudge | Stalled
+@dataclass(frozen=True, slots=True)
+class HideEcho:
+    """This message carries the service's transcription of our own realtime-text note: it is
+    not user speech, and the app should not see it as such."""
+
+
+Action = Send | Drop | Release | Nudge | Stalled | HideEcho
 
 
 @dataclass(slots=True)
@@ -94,6 +100,8 @@ class Scheduler:
         actions: list[Action] = []
         for barge_in in self.tracker.feed(message, now):
             actions += self._on_barge_in(barge_in, now)
+        if self.tracker.echo:
+            actions.append(HideEcho())
         call = message.tool_call
         if call is not None:
             self._tools.update(fc.id or "" for fc in call.function_calls or ())

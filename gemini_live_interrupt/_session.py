@@ -29,7 +29,7 @@ from ._policy import (
 )
 from ._prompt import PromptBuilder, default_prompt, tidy
 from ._records import Interruption, Stall
-from ._scheduler import Action, Drop, Nudge, Release, Scheduler, Send, Stalled
+from ._scheduler import Action, Drop, HideEcho, Nudge, Release, Scheduler, Send, Stalled
 from ._tracker import BargeIn, Tracker
 
 __all__ = ["InterruptAwareSession", "check_options"]
@@ -82,6 +82,21 @@ def _warn_missing_transcription(kwargs: dict[str, Any]) -> None:
         warning = missing_warning(missing_transcription(kwargs.get("config")))
         if warning is not None:
             logger.warning("%s", warning)
+
+
+def _without_echo(message: types.LiveServerMessage) -> types.LiveServerMessage | None:
+    """``message`` without the transcription of our note (``None`` if nothing else is left)."""
+    content = message.server_content
+    if content is None:
+        return message
+    content = content.model_copy(update={"input_transcription": None,
+                                         "interim_input_transcription": None}
+                                 if hasattr(content, "interim_input_transcription")
+                                 else {"input_transcription": None})
+    stripped = message.model_copy(update={"server_content": content})
+    if stripped.model_dump(exclude_none=True) == {"server_content": {}}:
+        return None
+    return stripped
 
 
 class InterruptAwareSession(_SessionBase):
@@ -273,7 +288,11 @@ class InterruptAwareSession(_SessionBase):
         held: deque[types.LiveServerMessage] = deque()
         try:
             async for message in messages:
-                self._observe(message)
+                if self._observe(message):
+                    stripped = _without_echo(message)
+                    if stripped is None:
+                        continue
+                    message = stripped
                 if not self._scheduler.holding:
                     yield message
                     continue
@@ -304,10 +323,6 @@ class InterruptAwareSession(_SessionBase):
     async def inject(self, prompt: str) -> None:
         """Send the note by the policy's channel. Override to send it some other way."""
         assert self.policy.channel is not None
-        if self.policy.channel == "realtime_text":
-            self._tracker.note_sent(prompt)  # its transcription is ours, not the user's
-        else:
-            self._tracker.note_sent()
         await send_note(self.raw, prompt, self.policy.channel, self._instruction)
 
     async def on_interruption(self, record: Interruption) -> None:
@@ -315,14 +330,16 @@ class InterruptAwareSession(_SessionBase):
 
     # --- internals -----------------------------------------------------------------------
 
-    def _observe(self, message: types.LiveServerMessage) -> None:
+    def _observe(self, message: types.LiveServerMessage) -> bool:
+        """Feed the core; True when the message carries our own note's transcription."""
         try:
             actions = self._scheduler.feed(message, self.clock())
         except Exception:
             # Never let our bookkeeping break the app's receive loop.
             logger.exception("gemini_live_interrupt: could not track a server message")
-            return
+            return False
         self._dispatch(actions)
+        return any(isinstance(a, HideEcho) for a in actions)
 
     def _dispatch(self, actions: list[Action]) -> None:
         for action in actions:
@@ -336,6 +353,8 @@ class InterruptAwareSession(_SessionBase):
                 logger.info("gemini_live_interrupt: no answer after barge-in %d; nudging",
                             action.episode)
                 self._spawn(self._nudge())
+            elif isinstance(action, HideEcho):
+                pass  # receive() acts on it
             elif isinstance(action, Stalled):
                 logger.warning("gemini_live_interrupt: the model has said nothing for %.1f s "
                                "after barge-in %d", action.seconds, action.episode)
@@ -426,6 +445,11 @@ class InterruptAwareSession(_SessionBase):
             if not self._scheduler.is_current(record.episode):
                 outcome = dataclasses.replace(record, reason="no longer current")
             else:
+                # Told before the send (its echo can come during it), and here rather than in
+                # inject(), which subclasses override: a realtime-text note's transcription is
+                # ours, not the user's, however it is sent.
+                echoed = record.channel == "realtime_text"
+                self._tracker.note_sent(record.prompt if echoed else None)
                 await self.inject(record.prompt)
                 outcome = dataclasses.replace(record, injected=True)
         except asyncio.CancelledError:

@@ -116,6 +116,8 @@ class Tracker:
         self._turns_at_flag = 0
         self.last_user_at: float | None = None
         self.last_interrupt_at: float | None = None
+        self.echo = False
+        """Whether the last message fed carried the transcription of our own note."""
 
     @property
     def history(self) -> list[tuple[str, str]]:
@@ -182,6 +184,7 @@ class Tracker:
 
     def feed(self, message: types.LiveServerMessage, now: float) -> list[BargeIn]:
         """Take one server message; return the barge-ins it starts (zero or one)."""
+        self.echo = False
         content = message.server_content
         if content is None:
             return []
@@ -211,7 +214,10 @@ class Tracker:
         if transcription.finished and (self._user_chunks or transcription.text):
             self._user_finished = True
         text = transcription.text
-        if not text or self._is_own_echo(text):
+        if not text:
+            return
+        if self._is_own_echo(text):
+            self.echo = True
             return
         self._interim.clear()  # the final words replace the interim ones
         self._user_chunks.append(text)
@@ -226,6 +232,7 @@ class Tracker:
         whole = bool(so_far) and text.startswith(so_far)
         probe = _squash(text if whole else so_far + text)
         if probe and any(note.startswith(probe) for note in self._notes):
+            self.echo = True
             return
         if whole:
             self._interim[:] = [text]

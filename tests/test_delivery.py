@@ -116,3 +116,37 @@ async def test_a_slow_builder_is_replaced_by_the_default_and_never_dropped() -> 
     assert record.injected and record.prompt and record.prompt.startswith(MARK)
     assert "too late" not in notes(server)
     assert server.turns[1].saw(MARK)
+
+
+async def test_a_realtime_text_note_never_reaches_the_app_as_user_speech() -> None:
+    # By explicit choice, in a subclass that sends it its own way: the service transcribes
+    # the note back as if the user had said it; receive() hides that, and the history and
+    # the next record never take it for the user's words.
+    class Own(Scaled):
+        async def inject(self, prompt: str) -> None:
+            await self.raw.send_realtime_input(text=prompt)
+
+    from gemini_live_interrupt import InjectionPolicy
+
+    policy = InjectionPolicy(channel="realtime_text", first_words_wait=0.0)
+    async with FakeLiveServer(replies=[STORY, "Dragons, then.", "Noted."], speed=SPEED,
+                              user_transcripts=["Tell me a story.", "What about dragons?"]
+                              ) as server:
+        async with Own(server.client().aio.live.connect(model=M25, config=AUDIO),
+                       policy=policy) as session:
+            receiver = Receiver(session)
+            await voice_barge_in(server, session)
+            record = await settled(session)
+            await speak(session, 1.0, speech=False)  # the note's transcription comes later
+            await receiver.stop()
+            history = session.history
+    assert record.injected and record.prompt
+    sent = [m for m in server.received if m.kind == "realtime_input" and "text" in m.data]
+    assert [m.data["text"] for m in sent] == [record.prompt]  # the server did transcribe it
+    heard_by_app = "".join(
+        m.server_content.input_transcription.text or ""
+        for turn in receiver.turns for m in turn
+        if m.server_content and m.server_content.input_transcription)
+    assert "Interruption note" not in heard_by_app
+    assert "What about dragons?" in heard_by_app or "dragons" in heard_by_app
+    assert all("Interruption note" not in text for _, text in history)

@@ -77,7 +77,9 @@ async def test_subclass_logs_interruptions(examples: Any, caplog: pytest.LogCapt
     async with FakeLiveServer(replies=[STORY, "The robot.", "Fine."], speed=SPEED) as server:
         session = await sub.main(server.client())
     assert session.interruptions and "barge-in 1" in caplog.text
-    assert (session.interruptions[0].prompt or "").startswith("[Note from the app]")
+    (record,) = session.interruptions
+    assert record.injected and "injected=True" in caplog.text, record.reason
+    assert (record.prompt or "").startswith("[Note from the app]")
 
 
 def tone(seconds: float, amplitude: int) -> bytes:

@@ -45,7 +45,7 @@ TIMINGS: dict[str, dict[str, Any]] = {
     "after_user_turn": {"timing": "after_user_turn"},
     "after_user_turn+hold": {"timing": "after_user_turn", "hold_output": True},
 }
-CHANNELS = ["client_content", "realtime_text", "context_update"]
+CHANNELS = ["silent_content", "context_update", "client_content", "realtime_text"]
 STORY = (
     "Once upon a time a small robot lived in a lighthouse by the sea. Every night it counted "
     "the ships that passed, one by one, and wrote their names in a blue notebook. One stormy "

@@ -339,7 +339,7 @@ class InterruptAwareSession(_SessionBase):
             logger.exception("gemini_live_interrupt: could not track a server message")
             return False
         self._dispatch(actions)
-        return any(isinstance(a, HideEcho) for a in actions)
+        return bool(actions) and any(isinstance(a, HideEcho) for a in actions)
 
     def _dispatch(self, actions: list[Action]) -> None:
         for action in actions:

@@ -28,7 +28,7 @@ from typing import Any, TextIO
 from google.genai import Client, errors, types
 from google.genai.live import AsyncSession
 
-from ._channels import instruction_text, send_note
+from ._channels import has_context_update, instruction_text, send_note
 from ._policy import Channel, Timing
 from ._prompt import default_prompt
 
@@ -53,6 +53,12 @@ CHANNELS: tuple[Channel, ...] = ("silent_content", "context_update", "realtime_t
                                  "client_content")
 #: ``send_note``'s signature: ``(raw session, prompt, channel, base instruction)``.
 SendNote = Callable[[AsyncSession, str, Channel, str], Awaitable[None]]
+
+
+def available_channels() -> tuple[Channel, ...]:
+    """:data:`CHANNELS` this google-genai can send (``context_update`` needs
+    ``send_context_update``)."""
+    return tuple(c for c in CHANNELS if c != "context_update" or has_context_update())
 
 REQUEST = ("Please tell me a long story about a lighthouse keeper and a lost ship, "
            "at least two minutes long.")
@@ -389,13 +395,17 @@ def _sdk_version() -> str:
 
 
 async def probe(
-    client: Client, model: str, *, channels: Sequence[Channel] = CHANNELS,
+    client: Client, model: str, *, channels: Sequence[Channel] | None = None,
     timing: ProbeTiming | None = None, service: str = "live", send: SendNote = send_note,
     speed: float = 1.0,
 ) -> ProbeReport:
-    """Probe each channel in turn (one session each); one closed session stops none of the rest."""
+    """Probe each channel in turn (one session each); one closed session stops none of the rest.
+
+    ``channels`` defaults to :func:`available_channels`.
+    """
+    chosen = available_channels() if channels is None else channels
     results = [await probe_channel(client, model, ch, timing=timing, send=send, speed=speed)
-               for ch in channels]
+               for ch in chosen]
     return ProbeReport(
         model=model, service=service, sdk_version=_sdk_version(),
         date=datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
@@ -418,7 +428,7 @@ async def offline_client(speed: float = OFFLINE_SPEED) -> AsyncIterator[Client]:
 
 
 async def probe_offline(
-    model: str, *, speed: float = OFFLINE_SPEED, channels: Sequence[Channel] = CHANNELS,
+    model: str, *, speed: float = OFFLINE_SPEED, channels: Sequence[Channel] | None = None,
     send: SendNote = send_note,
 ) -> ProbeReport:
     """The probe against the embedded offline server, ``speed`` times faster than real time."""

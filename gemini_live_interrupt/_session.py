@@ -187,7 +187,8 @@ class InterruptAwareSession(_SessionBase):
                 _warned_no_context_update = True
                 logger.warning(
                     "gemini_live_interrupt: this google-genai has no send_context_update "
-                    "(3.0+); notes go by %s instead", FALLBACK[1])
+                    "(upgrade it); notes go by %s instead, which a 2.5 model does not see in "
+                    "its next answer to audio", FALLBACK[1])
             channel = FALLBACK[1]
         return dataclasses.replace(policy, timing=timing, channel=channel)
 

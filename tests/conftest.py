@@ -21,6 +21,11 @@ needs_context_update = pytest.mark.skipif(
     not hasattr(live.AsyncSession, "send_context_update"),
     reason="this google-genai has no send_context_update")
 
+#: The 2.5 family's default channel: a context update where the SDK can send one, else the
+#: fallback (model-role content, which the 2.5 answer to audio does not see).
+CHANNEL_25 = "context_update" if hasattr(live.AsyncSession, "send_context_update") \
+    else "silent_content"
+
 #: The original package's timing: a note as soon as the interruption arrives (the default for
 #: unknown models; known families wait for the end of the user's turn).
 NOW = InjectionPolicy(timing="on_interrupt")

@@ -10,6 +10,8 @@ import pytest
 
 from gemini_live_interrupt.__main__ import main, parse_policy
 
+from .conftest import CHANNEL_25
+
 
 def run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "gemini_live_interrupt", "demo", *args],
@@ -40,7 +42,10 @@ def test_the_demo_tells_the_model_what_was_heard_and_said(policy: str) -> None:
     assert len(summary["heard"].split()) < len(summary["generated"].split())
     # The model answered and then resumed from where the user stopped hearing.
     replies = [e["text"] for e in events if e["event"] == "model"]
-    assert any("Pip" in r for r in replies) and any("where was I" in r for r in replies)
+    assert any("Pip" in r for r in replies)
+    if policy == "auto" and CHANNEL_25 != "context_update":
+        return  # google-genai < 3: 2.5's fallback note is not seen by the answer to audio
+    assert any("where was I" in r for r in replies)
 
 
 def test_the_human_timeline_is_plain_without_a_terminal() -> None:

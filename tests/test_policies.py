@@ -17,6 +17,7 @@ from gemini_live_interrupt.testing import FakeLiveServer, Quirks, ServiceTiming
 
 from .conftest import (
     AUDIO,
+    CHANNEL_25,
     M25,
     M38,
     STORY,
@@ -255,7 +256,7 @@ async def test_context_update_falls_back_with_one_warning_on_an_old_sdk(
         policy = InjectionPolicy(channel="context_update")
         a = connect(server.client(), model=M25, config=AUDIO, policy=policy)
         b = connect(server.client(), model=M25, config=AUDIO, policy=policy)
-    assert a.policy.channel == b.policy.channel == "realtime_text"
+    assert a.policy.channel == b.policy.channel == CHANNEL_25
     warnings = [r for r in caplog.records
                 if r.levelno == logging.WARNING and "send_context_update" in r.getMessage()]
     assert len(warnings) <= 1
@@ -269,7 +270,7 @@ def test_policy_fields_come_from_the_model_table() -> None:
                 policy=InjectionPolicy(timing="on_interrupt"))
     assert (s.policy.timing, s.policy.channel) == ("on_interrupt", "silent_content")
     s = connect(client, model="gemini-2.5-flash-native-audio-preview-12-2025")
-    assert (s.policy.timing, s.policy.channel) == ("on_interrupt", "context_update")
+    assert (s.policy.timing, s.policy.channel) == ("on_interrupt", CHANNEL_25)
     s = connect(client, model="unknown-live-model")
     assert (s.policy.timing, s.policy.channel) == ("on_interrupt", "silent_content")
     with pytest.raises(TypeError, match="policy must be an InjectionPolicy"):

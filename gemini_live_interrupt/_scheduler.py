@@ -86,6 +86,7 @@ class Scheduler:
         self.policy = policy
         self.timing = timing
         self.channel = channel
+        self._note_starts_reply = channel in TURN_STARTING
         self._pending: _Pending | None = None
         self._holding_since: float | None = None
         self._tools: set[str] = set()
@@ -180,7 +181,7 @@ class Scheduler:
         if p is not None and self._due(p, now) and not self._tools:
             # A note that starts no reply still goes once the answer began (it costs nothing
             # and the rest of the conversation has it); one that starts a reply would cost one.
-            answering = self._model_answering() and self.channel in TURN_STARTING
+            answering = self._note_starts_reply and self._model_answering()
             self._pending = None
             if answering and self._holding_since is None:
                 actions.append(Drop(p.barge_in, "the model had already started answering"))
@@ -205,7 +206,7 @@ class Scheduler:
         inflight, turns_at = self._inflight
         if not episode == inflight == self.tracker.episode:
             return False
-        return (self.channel not in TURN_STARTING or self.tracker.turns_started == turns_at
+        return (not self._note_starts_reply or self.tracker.turns_started == turns_at
                 or self._holding_since is not None)
 
     # --- internals ---------------------------------------------------------------------------

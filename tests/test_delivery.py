@@ -49,6 +49,24 @@ async def voice_barge_in(server: FakeLiveServer, session: Any) -> None:
             break
 
 
+async def conversation(
+    model: str, cls: type[InterruptAwareSession] | None = None, **options: Any,
+) -> tuple[FakeLiveServer, Interruption, InterruptAwareSession, Receiver]:
+    """A story asked for by voice, a voice barge-in and the answer, through session ``cls``."""
+    async with FakeLiveServer(replies=[STORY, "Dragons, then.", "Noted."], speed=SPEED,
+                              user_transcripts=["Tell me a story.", "What about dragons?"]
+                              ) as server:
+        session_class = cls or Scaled
+        async with session_class(server.client().aio.live.connect(model=model, config=AUDIO),
+                                 **options) as session:
+            receiver = Receiver(session)
+            await voice_barge_in(server, session)
+            record = await settled(session)
+            await speak(session, 1.0, speech=False)  # late transcriptions still come in
+            await receiver.stop()
+    return server, record, session, receiver
+
+
 async def settled(session: InterruptAwareSession) -> Interruption:
     for _ in range(300):
         if session.interruptions:
@@ -60,15 +78,7 @@ async def settled(session: InterruptAwareSession) -> Interruption:
 # On 2.5 the answer to audio sees only a context update (google-genai >= 3's).
 @pytest.mark.parametrize("model", [pytest.param(M25, marks=needs_context_update), M31, M38])
 async def test_the_default_note_is_in_the_answer_and_costs_no_reply(model: str) -> None:
-    async with FakeLiveServer(replies=[STORY, "Dragons, then."], speed=SPEED,
-                              user_transcripts=["Tell me a story.", "What about dragons?"]
-                              ) as server:
-        async with Scaled(server.client().aio.live.connect(model=model, config=AUDIO)
-                          ) as session:
-            receiver = Receiver(session)
-            await voice_barge_in(server, session)
-            record = await settled(session)
-            await receiver.stop()
+    server, record, _, _ = await conversation(model)
     story, answer, *extra = server.turns
     assert story.interrupted and extra == []  # one answer to one barge-in
     assert record.injected and record.reason is None
@@ -85,14 +95,7 @@ async def test_a_subclass_with_its_own_builder_informs_the_answer_too() -> None:
                          history: list[tuple[str, str]]) -> str | None:
             return f"[Interruption note] The user heard: {heard}"
 
-    async with FakeLiveServer(replies=[STORY, "Dragons, then."], speed=SPEED,
-                              user_transcripts=["Tell me a story.", "What about dragons?"]
-                              ) as server:
-        async with Mine(server.client().aio.live.connect(model=M38, config=AUDIO)) as session:
-            receiver = Receiver(session)
-            await voice_barge_in(server, session)
-            record = await settled(session)
-            await receiver.stop()
+    server, record, _, _ = await conversation(M38, Mine)
     assert record.injected, record.reason
     assert server.turns[1].saw("[Interruption note] The user heard:")
 
@@ -106,14 +109,7 @@ async def test_a_slow_builder_is_replaced_by_the_default_and_never_dropped() -> 
             time.sleep(1.0)
             return "too late"
 
-    async with FakeLiveServer(replies=[STORY, "Dragons, then."], speed=SPEED,
-                              user_transcripts=["Tell me a story.", "What about dragons?"]
-                              ) as server:
-        async with Slow(server.client().aio.live.connect(model=M38, config=AUDIO)) as session:
-            receiver = Receiver(session)
-            await voice_barge_in(server, session)
-            record = await settled(session)
-            await receiver.stop()
+    server, record, _, _ = await conversation(M38, Slow)
     assert record.injected and record.prompt and record.prompt.startswith(MARK)
     assert "too late" not in notes(server)
     assert server.turns[1].saw(MARK)
@@ -130,17 +126,8 @@ async def test_a_realtime_text_note_never_reaches_the_app_as_user_speech() -> No
     from gemini_live_interrupt import InjectionPolicy
 
     policy = InjectionPolicy(channel="realtime_text", first_words_wait=0.0)
-    async with FakeLiveServer(replies=[STORY, "Dragons, then.", "Noted."], speed=SPEED,
-                              user_transcripts=["Tell me a story.", "What about dragons?"]
-                              ) as server:
-        async with Own(server.client().aio.live.connect(model=M25, config=AUDIO),
-                       policy=policy) as session:
-            receiver = Receiver(session)
-            await voice_barge_in(server, session)
-            record = await settled(session)
-            await speak(session, 1.0, speech=False)  # the note's transcription comes later
-            await receiver.stop()
-            history = session.history
+    server, record, session, receiver = await conversation(M25, Own, policy=policy)
+    history = session.history
     assert record.injected and record.prompt
     sent = [m for m in server.received if m.kind == "realtime_input" and "text" in m.data]
     assert [m.data["text"] for m in sent] == [record.prompt]  # the server did transcribe it

@@ -6,7 +6,7 @@ receives continuously in a background task and plays the audio through a ``Simul
 that reports playback to ``session.playback`` (stop and clear on ``interrupted``); after a
 random number of words *played*, the user talks over the story with audio for 1-2.5 s, and the
 microphone then keeps streaming silence for ~3 s, so the service's VAD ends the turn and the
-model answers. Per cell (model family x policy) it prints:
+model answers. Per cell (model family x policy: the default, and each channel) it prints:
 
 - delivered: share of barge-ins that ended in a note sent or in a record with a ``reason``
   (barge-ins are the server's turns interrupted by the user's speech; records are
@@ -55,19 +55,14 @@ FAMILIES = {
     "3.1": "gemini-3.1-flash-live-preview",
     "3.8": "gemini-3.8-live",
 }
-#: label -> policy; ``None`` channel/timing come from the model table.
+#: label -> policy; the default's channel comes from the model table. The note leaves at the
+#: barge-in under every policy.
 POLICIES: dict[str, InjectionPolicy] = {
     "default": InjectionPolicy(),
-    "on_interrupt silent_content": InjectionPolicy(timing="on_interrupt",
-                                                   channel="silent_content"),
-    "on_interrupt context_update": InjectionPolicy(timing="on_interrupt",
-                                                   channel="context_update"),
-    "on_interrupt client_content": InjectionPolicy(timing="on_interrupt",
-                                                   channel="client_content"),
-    "on_interrupt realtime_text": InjectionPolicy(timing="on_interrupt",
-                                                  channel="realtime_text"),
-    "after_user_turn": InjectionPolicy(timing="after_user_turn"),
-    "after_user_turn+hold": InjectionPolicy(timing="after_user_turn", hold_output=True),
+    "silent_content": InjectionPolicy(channel="silent_content"),
+    "context_update": InjectionPolicy(channel="context_update"),
+    "client_content": InjectionPolicy(channel="client_content"),
+    "realtime_text": InjectionPolicy(channel="realtime_text"),
 }
 STORY = (
     "Once upon a time a small robot lived in a lighthouse by the sea. Every night it counted "
@@ -299,12 +294,7 @@ def p95(values: list[int]) -> float:
 
 
 def label(name: str, resolved: InjectionPolicy) -> str:
-    if name == "default":
-        return f"default ({resolved.timing}, {resolved.channel})"
-    if name.startswith("after_user_turn"):
-        hold = "+hold" if resolved.hold_output else ""
-        return f"after_user_turn{hold} ({resolved.channel})"
-    return name.replace(" ", ", ")
+    return f"default ({resolved.channel})" if name == "default" else name
 
 
 async def main() -> int:

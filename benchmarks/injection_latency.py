@@ -4,7 +4,7 @@ Measured at the offline server, with its own clock on both ends: the time it han
 ``interrupted`` frame to its socket, and the time it has received and parsed the note's frame
 (``server.received[i].time``). So each figure is a full loopback round trip (server send, TLS,
 the SDK's receive and parse, the session's bookkeeping and send, TLS, server receive and
-parse): an upper bound on the time the session itself takes. Policy: ``timing="on_interrupt"``,
+parse): an upper bound on the time the session itself takes. Policy:
 ``first_words_wait=0``, ``client_content``; the user's words come in the same frame as the flag.
 A second row times the session's own part with a subclass overriding the public ``inject``
 hook: from the app's loop getting the ``interrupted`` message to ``inject`` being entered.
@@ -32,7 +32,7 @@ from gemini_live_interrupt.testing import FakeLiveServer
 MODEL = "gemini-2.5-flash-native-audio-preview-12-2025"
 CONFIG: dict[str, Any] = {"response_modalities": ["AUDIO"], "output_audio_transcription": {},
                           "input_audio_transcription": {}}
-POLICY = InjectionPolicy(timing="on_interrupt", first_words_wait=0.0, channel="client_content")
+POLICY = InjectionPolicy(first_words_wait=0.0, channel="client_content")
 PCM = base64.b64encode(b"\x01\x00" * 960).decode()
 TURN = [json.dumps({"serverContent": {"modelTurn": {"parts": [{"inlineData": {
     "mimeType": "audio/pcm;rate=24000", "data": PCM}}]}, "outputTranscription": {

@@ -1,7 +1,8 @@
 """Memory over a long session: the session's own allocations stay flat (tracemalloc).
 
-1. The core (tracker + scheduler) fed directly with a simulated hour: 40 ms audio chunks and
-   a transcript word every 0.3 s, the model talking in 30 s turns, a barge-in every minute.
+1. The core fed directly (each message through the edge into events) with a simulated hour:
+   40 ms audio chunks and a transcript word every 0.3 s, the model talking in 30 s turns, a
+   barge-in every minute.
    Growth is measured between minute 5 and minute 60 (after warm-up).
 2. One ten-minute model turn without a break: what a turn holds while it lasts (its
    transcript words and their times), freed when the next turn starts.
@@ -25,8 +26,8 @@ import google.genai
 from google.genai import types
 
 from gemini_live_interrupt import InjectionPolicy, InterruptAwareSession
-from gemini_live_interrupt._scheduler import Scheduler
-from gemini_live_interrupt._tracker import Tracker
+from gemini_live_interrupt._core import Core, Send
+from gemini_live_interrupt._events import events_of
 from gemini_live_interrupt.testing import FakeLiveServer
 
 
@@ -50,9 +51,15 @@ def used() -> int:
 def simulate(seconds: float, turn_seconds: float, barge_every: float,
              marks: tuple[float, ...]) -> dict[float, int]:
     """Feed a core ``seconds`` of session; return traced bytes at each mark (seconds)."""
-    scheduler = Scheduler(Tracker(max_history=4), InjectionPolicy(), "on_interrupt",
-                          "client_content")
-    feed = scheduler.feed
+    core = Core("silent_content", InjectionPolicy(), max_history=4)
+
+    def feed(message: types.LiveServerMessage, now: float) -> None:
+        for action in core.receive(events_of(message), now):
+            if isinstance(action, Send):  # as the session does: the note goes out
+                episode = action.barge_in.episode
+                if core.begin_note(episode, "note") is None:
+                    core.note_sent(episode, now)
+
     out: dict[float, int] = {}
     pending = sorted(marks)
     t = 0.0
@@ -68,7 +75,7 @@ def simulate(seconds: float, turn_seconds: float, barge_every: float,
             feed(USER, t)
             feed(INTERRUPTED, t)
             feed(DONE, t)
-            scheduler.poll(t)
+            core.poll(t)
             next_barge += barge_every
             turn_start = t
         elif t - turn_start >= turn_seconds:
@@ -84,7 +91,7 @@ def simulate(seconds: float, turn_seconds: float, barge_every: float,
 async def sdk_run(turns: int) -> tuple[int, int]:
     """(bytes after 10 turns, bytes after ``turns``) through the SDK, a barge-in every turn."""
     story = " ".join(f"word{i}" for i in range(60)) + "."
-    policy = InjectionPolicy(timing="on_interrupt", first_words_wait=0.0, hold_output=True)
+    policy = InjectionPolicy(first_words_wait=0.0)
     early = 0
     async with FakeLiveServer(replies=lambda context: story, speed=50) as server:
         conn = server.client().aio.live.connect(model="gemini-2.5-flash-native-audio",

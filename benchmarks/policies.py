@@ -1,9 +1,10 @@
-"""Which timing and channel work best per model family?  The same barge-ins, every policy.
+"""Which channel works best per model family?  The same barge-ins, the default and each channel.
 
 Each run: the offline server (with the quirks of a model family, and the field's timing unless
 ``--timing instant``) tells a story; the user talks over it with audio, stops, and waits for the
-answer. The app keeps receiving throughout, as real apps do. Per cell (model family x
-timing x channel) it prints, averaged over the runs:
+answer. The app keeps receiving throughout, as real apps do. The note leaves at the barge-in
+under every policy; per cell (model family x policy: the default, the model table's channel,
+and each channel) it prints, averaged over the runs:
 
 - replies: model turns started per barge-in (1 is ideal: one answer, not one per input);
 - overlap: seconds of model audio generated while the user was still speaking;
@@ -11,7 +12,7 @@ timing x channel) it prints, averaged over the runs:
 - noted: share of answers whose context held the note when the answer began (the server's
   ground truth, ``ModelTurn.context``);
 - informed: the same, for a note that also carried the user's words;
-- dropped: notes not sent (stale, superseded), per barge-in;
+- dropped: notes not sent (records with a ``reason``), per barge-in;
 - closed: runs where the service closed the session (3.1 and clientContent: 1007).
 
     python benchmarks/policies.py [--runs 4] [--speed 20] [--seed 3] [--timing field|instant]
@@ -40,12 +41,14 @@ FAMILIES = {
     "3.1": "gemini-3.1-flash-live-preview",
     "3.8": "gemini-3.8-live",
 }
-TIMINGS: dict[str, dict[str, Any]] = {
-    "on_interrupt": {"timing": "on_interrupt"},
-    "after_user_turn": {"timing": "after_user_turn"},
-    "after_user_turn+hold": {"timing": "after_user_turn", "hold_output": True},
+#: label -> policy; the default's channel comes from the model table.
+POLICIES: dict[str, InjectionPolicy] = {
+    "default": InjectionPolicy(),
+    "silent_content": InjectionPolicy(channel="silent_content"),
+    "context_update": InjectionPolicy(channel="context_update"),
+    "client_content": InjectionPolicy(channel="client_content"),
+    "realtime_text": InjectionPolicy(channel="realtime_text"),
 }
-CHANNELS = ["silent_content", "context_update", "client_content", "realtime_text"]
 STORY = (
     "Once upon a time a small robot lived in a lighthouse by the sea. Every night it counted "
     "the ships that passed, one by one, and wrote their names in a blue notebook. One stormy "
@@ -82,7 +85,7 @@ class Cell:
 
 
 async def one_run(model: str, policy: InjectionPolicy, speed: float, at_words: int,
-                  talk: float, timing: ServiceTiming, seed: int) -> Run:
+                  talk: float, timing: ServiceTiming, seed: int) -> tuple[Run, InjectionPolicy]:
     def reply(context: list[tuple[str, str]]) -> str:
         return STORY if not server.turns else "Dragons sleep in the cave by the sea."
 
@@ -126,6 +129,7 @@ async def one_run(model: str, policy: InjectionPolicy, speed: float, at_words: i
             except Exception:
                 result.closed = True
                 speech_start = speech_end = server.now()
+            resolved = session.policy
             receiver.cancel()
             await asyncio.gather(receiver, return_exceptions=True)
             records = session.interruptions
@@ -141,7 +145,7 @@ async def one_run(model: str, policy: InjectionPolicy, speed: float, at_words: i
         result.noted = bool(notes)
         result.informed = any("dragons" in text for text in notes)
     result.dropped = sum(1 for r in records if not r.injected)
-    return result
+    return result, resolved
 
 
 def fmt(values: list[float]) -> str:
@@ -160,27 +164,29 @@ async def main() -> int:
     rng = random.Random(args.seed)
     plan = [(rng.randint(5, 15), rng.uniform(1.0, 2.5)) for _ in range(args.runs)]
     t0 = time.monotonic()
-    cells: dict[tuple[str, str, str], Cell] = {}
-    total = len(FAMILIES) * len(TIMINGS) * len(CHANNELS)
+    cells: dict[tuple[str, str], Cell] = {}
+    labels: dict[tuple[str, str], str] = {}
+    total = len(FAMILIES) * len(POLICIES)
     for family, model in FAMILIES.items():
-        for timing, extra in TIMINGS.items():
-            for channel in CHANNELS:
-                policy = InjectionPolicy(channel=channel, **extra)  # type: ignore[arg-type]
-                cell = cells.setdefault((family, timing, channel), Cell())
-                for i, (at_words, talk) in enumerate(plan):
-                    cell.runs.append(await one_run(model, policy, args.speed, at_words, talk,
-                                                   profile, args.seed + i))
-                print(f"\r{len(cells)}/{total} cells", end="", file=sys.stderr, flush=True)
+        for name, policy in POLICIES.items():
+            cell = cells.setdefault((family, name), Cell())
+            for i, (at_words, talk) in enumerate(plan):
+                run, resolved = await one_run(model, policy, args.speed, at_words, talk,
+                                              profile, args.seed + i)
+                cell.runs.append(run)
+                labels[(family, name)] = (f"default ({resolved.channel})" if name == "default"
+                                          else name)
+            print(f"\r{len(cells)}/{total} cells", end="", file=sys.stderr, flush=True)
     print(file=sys.stderr)
     print(f"{args.runs} barge-ins per cell, {args.speed:g}x real time, seed {args.seed}, "
           f"{args.timing} timing, {time.monotonic() - t0:.0f} s\n")
-    print("| model | timing | channel | replies | overlap s | latency s | noted | informed "
+    print("| model | policy | replies | overlap s | latency s | noted | informed "
           "| dropped | closed |")
-    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
-    for (family, timing, channel), cell in cells.items():
+    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+    for (family, name), cell in cells.items():
         runs = cell.runs
         lat = [r.latency for r in runs if r.latency is not None]
-        print(f"| {family} | {timing} | {channel} | {fmt([r.replies for r in runs])} "
+        print(f"| {family} | {labels[(family, name)]} | {fmt([r.replies for r in runs])} "
               f"| {fmt([r.overlap for r in runs])} | {fmt(lat)} "
               f"| {fmt([float(r.noted) for r in runs])} "
               f"| {fmt([float(r.informed) for r in runs])} | {fmt([r.dropped for r in runs])} "

@@ -1,7 +1,8 @@
-"""The sans-I/O core alone: time per message (timeit), for the tracker and the scheduler on it.
+"""The core alone: time per message (timeit), for the edge (SDK message to events) and the
+whole path the session runs per message (edge + core).
 
 Messages are the SDK's own ``LiveServerMessage`` objects, built once; each timed loop feeds a
-fresh tracker a realistic mix, so every number is the cost our code adds per message.
+fresh core a realistic mix, so every number is the cost our code adds per message.
 
     python benchmarks/tracker_speed.py [--n 20000] [--repeat 7]
 """
@@ -17,8 +18,8 @@ import google.genai
 from google.genai import types
 
 from gemini_live_interrupt import InjectionPolicy
-from gemini_live_interrupt._scheduler import Scheduler
-from gemini_live_interrupt._tracker import Tracker
+from gemini_live_interrupt._core import Core
+from gemini_live_interrupt._events import events_of
 
 
 def msg(**content: object) -> types.LiveServerMessage:
@@ -33,17 +34,17 @@ INTERRUPTED = msg(interrupted=True)
 TURN_COMPLETE = msg(turn_complete=True)
 
 
-def per_message(messages: list[types.LiveServerMessage], repeat: int, core: str) -> float:
-    """Best-of-``repeat`` seconds per message for feeding ``messages`` to a fresh core."""
+def per_message(messages: list[types.LiveServerMessage], repeat: int, part: str) -> float:
+    """Best-of-``repeat`` seconds per message: ``"edge"`` converts each message to events,
+    ``"core"`` also feeds them to a fresh core (what the session does per message)."""
     def run() -> None:
-        tracker = Tracker(max_history=4)
-        if core == "scheduler":
-            feed = Scheduler(tracker, InjectionPolicy(), "after_user_turn",
-                             "client_content").feed
-        else:
-            feed = tracker.feed
+        if part == "edge":
+            for m in messages:
+                events_of(m)
+            return
+        receive = Core("silent_content", InjectionPolicy(), max_history=4).receive
         for i, m in enumerate(messages):
-            feed(m, i * 0.01)
+            receive(events_of(m), i * 0.01)
     best = min(timeit.repeat(run, number=1, repeat=repeat))
     return best / len(messages)
 
@@ -67,13 +68,13 @@ def main() -> None:
     print(f"sans-I/O core, ns per message (best of {args.repeat}, {n} messages); "
           f"nproc={os.cpu_count()}, python {sys.version.split()[0]}, "
           f"google-genai {google.genai.__version__}")
-    print(f"{'stream':<36}{'tracker':>10}{'scheduler':>11}")
+    print(f"{'stream':<36}{'edge':>10}{'edge+core':>11}")
     worst = 0.0
     for name, messages in streams.items():
-        t = per_message(messages, args.repeat, "tracker")
-        s = per_message(messages, args.repeat, "scheduler")
-        worst = max(worst, t, s)
-        print(f"{name:<36}{t * 1e9:>10.0f}{s * 1e9:>11.0f}")
+        e = per_message(messages, args.repeat, "edge")
+        c = per_message(messages, args.repeat, "core")
+        worst = max(worst, c)
+        print(f"{name:<36}{e * 1e9:>10.0f}{c * 1e9:>11.0f}")
     print(f"target: < 2000 ns per message: {'met' if worst < 2e-6 else 'missed'} "
           f"(worst {worst * 1e9:.0f} ns)")
 

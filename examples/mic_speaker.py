@@ -14,7 +14,7 @@ from typing import Any, Protocol
 
 from _common import CONFIG, MODEL, real_client
 
-from gemini_live_interrupt import InjectionPolicy, connect
+from gemini_live_interrupt import connect
 
 MIC_RATE, SPEAKER_RATE = 16000, 24000  # the Live API takes 16 kHz and sends 24 kHz PCM16
 
@@ -104,8 +104,7 @@ async def main(
     from google.genai import types
 
     client = client or real_client()
-    async with connect(client, model=MODEL, config=CONFIG,
-                       policy=InjectionPolicy(hold_output=True)) as session, \
+    async with connect(client, model=MODEL, config=CONFIG) as session, \
             (speaker or DeviceSpeaker)(session.playback) as out:
 
         async def play() -> None:

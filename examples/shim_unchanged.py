@@ -10,7 +10,7 @@ from typing import Any
 
 from _common import CONFIG, MODEL, real_client
 
-from gemini_live_interrupt import InjectionPolicy, disable_interrupt_resume, enable_interrupt_resume
+from gemini_live_interrupt import disable_interrupt_resume, enable_interrupt_resume
 
 
 async def existing_app(client: Any) -> Any:
@@ -30,7 +30,7 @@ async def existing_app(client: Any) -> Any:
 
 async def main(client: Any = None) -> Any:
     """Run the unchanged app with the shim on; returns its session (an InterruptAwareSession)."""
-    enable_interrupt_resume(policy=InjectionPolicy(timing="on_interrupt"))
+    enable_interrupt_resume()
     try:
         session = await existing_app(client or real_client())
     finally:

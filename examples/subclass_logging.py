@@ -11,7 +11,7 @@ from typing import Any
 
 from _common import CONFIG, MODEL, real_client
 
-from gemini_live_interrupt import InjectionPolicy, InterruptAwareSession, Interruption
+from gemini_live_interrupt import InterruptAwareSession, Interruption
 
 log = logging.getLogger("my_app")
 
@@ -31,8 +31,7 @@ class LoggingSession(InterruptAwareSession):
 async def main(client: Any = None) -> LoggingSession:
     """Tell a story, talk over it once; returns the session (its ``interruptions``)."""
     client = client or real_client()
-    async with LoggingSession(client.aio.live.connect(model=MODEL, config=CONFIG),
-                              policy=InjectionPolicy(timing="on_interrupt")) as session:
+    async with LoggingSession(client.aio.live.connect(model=MODEL, config=CONFIG)) as session:
         await session.send_realtime_input(text="Tell me a story.")
         count = 0
         async for _ in session.receive():

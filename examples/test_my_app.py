@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from gemini_live_interrupt import InjectionPolicy, connect
+from gemini_live_interrupt import connect
 from gemini_live_interrupt.testing import FakeLiveServer
 
 MODEL = "gemini-2.5-flash-native-audio-preview-12-2025"
@@ -18,8 +18,7 @@ STORY = "Once upon a time a small robot lived in a lighthouse by the sea, counti
 
 async def my_app(client: Any) -> Any:
     """The app under test: asks for a story and talks over it."""
-    async with connect(client, model=MODEL, config=CONFIG,
-                       policy=InjectionPolicy(timing="on_interrupt")) as session:
+    async with connect(client, model=MODEL, config=CONFIG) as session:
         await session.send_realtime_input(text="Tell me a story.")
         count = 0
         async for _ in session.receive():

@@ -13,10 +13,7 @@ from typing import Any
 
 from _common import CONFIG, MODEL, real_client
 
-from gemini_live_interrupt import InjectionPolicy, connect
-
-# Typed text is complete at once: send the note at once too.
-POLICY = InjectionPolicy(timing="on_interrupt")
+from gemini_live_interrupt import connect
 
 
 async def stdin_lines() -> AsyncIterator[str]:
@@ -28,7 +25,7 @@ async def main(client: Any = None, lines: AsyncIterator[str] | None = None) -> l
     """Chat until ``lines`` ends; returns the model's replies (their transcripts)."""
     client = client or real_client()
     replies: list[str] = []
-    async with connect(client, model=MODEL, config=CONFIG, policy=POLICY) as session:
+    async with connect(client, model=MODEL, config=CONFIG) as session:
 
         async def print_replies() -> None:
             while True:

@@ -3,9 +3,9 @@
 When the user talks over the model, tell the model what the user heard and what they said.
 """
 
-from ._policy import DEFAULT_MODEL_TABLE, Channel, InjectionPolicy, Timing
+from ._policy import DEFAULT_MODEL_TABLE, Channel, InjectionPolicy
 from ._prompt import PromptBuilder, default_prompt
-from ._records import Interruption, Stall
+from ._records import Interruption, Reason, Stall
 from ._session import InterruptAwareSession
 from ._shim import connect, disable_interrupt_resume, enable_interrupt_resume
 
@@ -16,8 +16,8 @@ __all__ = [
     "InterruptAwareSession",
     "Interruption",
     "PromptBuilder",
+    "Reason",
     "Stall",
-    "Timing",
     "connect",
     "default_prompt",
     "disable_interrupt_resume",

@@ -21,7 +21,7 @@ import sys
 import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
-from typing import Any, TextIO
+from typing import Any, TextIO, get_args
 
 __all__ = ["DEMO_MODEL", "LIVE_MODEL", "main", "parse_policy"]
 
@@ -74,35 +74,29 @@ def _scripted_model(context: list[tuple[str, str]]) -> str:
 # -- the policy option ---------------------------------------------------------------------------
 
 POLICY_HELP = (
-    "TIMING[+hold][:CHANNEL], e.g. on_interrupt, on_interrupt:client_content, "
-    "after_user_turn+hold, or 'auto' (the model table's choice); "
-    "CHANNEL is silent_content, context_update, client_content or realtime_text"
+    "'auto' (the model table's choice of channel) or a channel: silent_content, "
+    "context_update, client_content or realtime_text; the note always leaves at the barge-in"
 )
 
 
 def parse_policy(spec: str) -> Any:
-    """Parse ``--policy``: ``TIMING[+hold][:CHANNEL]`` or ``auto``, into an ``InjectionPolicy``.
+    """Parse ``--policy``: ``auto`` or a channel name, into an ``InjectionPolicy``.
 
     Raises:
-        ValueError: an unknown timing, channel or flag.
+        ValueError: a name that is neither ``auto`` nor a channel.
     """
     from gemini_live_interrupt import InjectionPolicy
+    from gemini_live_interrupt._policy import Channel
 
-    spec = spec.strip()
-    head, _, channel = spec.partition(":")
-    timing, *flags = head.split("+")
-    if any(flag != "hold" for flag in flags):
-        raise ValueError(f"unknown flag in {spec!r}: only '+hold' is known")
-    kwargs: dict[str, Any] = {"hold_output": bool(flags)}
-    if timing not in ("", "auto"):
-        kwargs["timing"] = timing
-    if channel:
-        kwargs["channel"] = channel
-    if kwargs.get("channel") == "context_update":
-        # A context update starts no turn: it must land before the answer begins, so the
-        # demo's user (one short sentence) counts as done after a shorter quiet gap.
-        kwargs["quiet_gap"] = 0.4
-    return InjectionPolicy(**kwargs)
+    name = spec.strip()
+    if name == "auto":
+        return InjectionPolicy()
+    channels: tuple[Channel, ...] = get_args(Channel)
+    for channel in channels:
+        if name == channel:
+            return InjectionPolicy(channel=channel)
+    raise ValueError(f"unknown policy {spec!r}: use auto (the model table's choice) or a "
+                     f"channel: {', '.join(channels[:-1])} or {channels[-1]}")
 
 
 # -- output --------------------------------------------------------------------------------------
@@ -220,10 +214,8 @@ async def conversation(
     async with Session(connection, model=model, policy=policy) as session, \
             SimulatedSpeaker(session.playback, speed=speed, jitter=0.01, latency=0.05,
                              seed=seed) as speaker:
-        printer.event("server", f"connected ({model}); note timing "
-                      f"{session.policy.timing}, channel {session.policy.channel}"
-                      + (", output held until the note is out" if session.policy.hold_output
-                         else ""))
+        printer.event("server", f"connected ({model}); the note goes at the barge-in by "
+                      f"{session.policy.channel}")
 
         def flush_user_words() -> None:
             if turns.user_words.strip():
@@ -315,17 +307,18 @@ async def conversation(
                                     "What the user said")):
                     printer.event("note", f"  {line}")
         else:
-            printer.event("note", f"not sent: {record.reason}")
+            printer.event("note", f"not sent: {record.reason}"
+                          + (f" ({record.error})" if record.error else ""))
         heard_n, gen_n = len(record.heard.split()), len(record.generated.split())
         printer.event(
             "summary",
             f"The user heard {heard_n} of {gen_n} generated words and said "
             f"{record.user_text!r}; the model was told exactly that "
-            + (f"({record.channel}, {session.policy.timing}) and answered."
+            + (f"({record.channel}) and answered."
                if record.injected else f"... but no note was sent ({record.reason})."),
             heard=record.heard, generated=record.generated, user_text=record.user_text,
-            injected=record.injected, reason=record.reason, channel=record.channel,
-            timing=session.policy.timing,
+            injected=record.injected, reason=record.reason, error=record.error,
+            channel=record.channel,
             played_seconds=record.played_seconds, received_seconds=record.received_seconds,
         )
     return 0
@@ -364,11 +357,12 @@ async def demo(args: argparse.Namespace, printer: Printer) -> int:
         print(f"The demo needs the testing extra: pip install -e \".[testing]\" ({exc})",
               file=sys.stderr)
         return 2
-    by_audio = policy.timing != "on_interrupt"
     async with offline_client(args.speed) as client:
         printer.event("server", "the embedded offline Live server (no API key, no network)")
+        # Offline the user talks over the model by voice, as in a real call: the note leaves
+        # at the barge-in, before the service has transcribed the question.
         return await conversation(client, DEMO_MODEL, policy=policy, speed=args.speed,
-                                  seed=args.seed, by_audio=by_audio, printer=printer,
+                                  seed=args.seed, by_audio=True, printer=printer,
                                   idle=2.0 / args.speed)
 
 

@@ -3,10 +3,21 @@
 from __future__ import annotations
 
 import math
-
-from ._tracker import Tracker
+from typing import Protocol
 
 __all__ = ["Playback"]
+
+
+class _Reported(Protocol):
+    """What takes the reports: the session's core (or, in tests, its tracker)."""
+
+    @property
+    def audio_rate(self) -> int: ...
+
+    @property
+    def position(self) -> float: ...
+
+    def played(self, seconds: float) -> None: ...
 
 
 class Playback:
@@ -21,10 +32,10 @@ class Playback:
     estimated as real time from the turn's first audio chunk.
     """
 
-    __slots__ = ("_tracker",)
+    __slots__ = ("_core",)
 
-    def __init__(self, tracker: Tracker) -> None:
-        self._tracker = tracker
+    def __init__(self, core: _Reported) -> None:
+        self._core = core
 
     def played(self, *, nbytes: int | None = None, seconds: float | None = None) -> None:
         """Add ``nbytes`` of PCM16 mono audio, or ``seconds``, to what has been played.
@@ -40,15 +51,15 @@ class Playback:
                 raise TypeError(f"nbytes must be an int, got {type(nbytes).__name__}: {nbytes!r}")
             if nbytes < 0:
                 raise ValueError(f"nbytes must be >= 0, got {nbytes}")
-            self._tracker.played(nbytes / (2 * self._tracker.audio_rate))
+            self._core.played(nbytes / (2 * self._core.audio_rate))
             return
         if isinstance(seconds, bool) or not isinstance(seconds, (int, float)):
             raise TypeError(f"seconds must be a number, got {type(seconds).__name__}: {seconds!r}")
         if not math.isfinite(seconds) or seconds < 0:
             raise ValueError(f"seconds must be finite and >= 0, got {seconds}")
-        self._tracker.played(float(seconds))
+        self._core.played(float(seconds))
 
     @property
     def position(self) -> float:
         """Seconds reported played of the current model turn."""
-        return self._tracker.position
+        return self._core.position

@@ -29,7 +29,7 @@ from google.genai import Client, errors, types
 from google.genai.live import AsyncSession
 
 from ._channels import has_context_update, instruction_text, send_note
-from ._policy import Channel, Timing
+from ._policy import Channel
 from ._prompt import default_prompt
 
 __all__ = [
@@ -153,7 +153,7 @@ class ProbeReport:
     results: tuple[ChannelResult, ...]
 
     @property
-    def model_table_row(self) -> tuple[str, Timing, Channel] | None:
+    def model_table_row(self) -> tuple[str, Channel] | None:
         """The ``DEFAULT_MODEL_TABLE`` row these results suggest (``None``: nothing accepted)."""
         return suggest_row(self.model, self.results)
 
@@ -178,22 +178,21 @@ def family(model: str) -> str:
     return found.group(0) if found else name
 
 
-def suggest_row(model: str, results: Sequence[ChannelResult]) -> tuple[str, Timing, Channel] | None:
-    """``(substring, timing, channel)`` for ``DEFAULT_MODEL_TABLE`` from probe results.
+def suggest_row(model: str, results: Sequence[ChannelResult]) -> tuple[str, Channel] | None:
+    """``(substring, channel)`` for ``DEFAULT_MODEL_TABLE`` from probe results.
 
     The channel is the first of ``silent_content`` / ``context_update`` accepted without a
     reply of its own; else the safest accepted one (no reply, then no interruption, then the
-    order of :data:`CHANNELS`). The timing is ``on_interrupt``, the library's choice for every
-    family: the probe does not measure timing.
+    order of :data:`CHANNELS`).
     """
     accepted = [r for r in results if r.accepted]
     for wanted in ("silent_content", "context_update"):
         if any(r.channel == wanted and not r.replied for r in accepted):
-            return family(model), "on_interrupt", wanted
+            return family(model), wanted
     if not accepted:
         return None
     best = min(accepted, key=lambda r: (r.replied, r.interrupted, CHANNELS.index(r.channel)))
-    return family(model), "on_interrupt", best.channel
+    return family(model), best.channel
 
 
 # -- one channel ---------------------------------------------------------------------------------

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import logging
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Protocol
 
 __all__ = ["MAX_HEARD_CHARS", "MAX_HISTORY_ENTRY_CHARS", "MAX_USER_CHARS", "PromptBuilder",
-           "default_prompt", "tidy"]
+           "default_prompt", "run_builder", "tidy"]
+
+logger = logging.getLogger("gemini_live_interrupt")
 
 #: Caps on the quoted texts in the default prompt, so a runaway turn cannot blow it up.
 MAX_HEARD_CHARS = 2000
@@ -120,3 +123,28 @@ def default_prompt(
             "Do not mention this note or that you were interrupted unless the user asks.",
         ]
     return "\n".join(lines)
+
+
+def run_builder(
+    build: Callable[[str, str, list[tuple[str, str]]], object],
+    default: Callable[[str, str, list[tuple[str, str]]], str],
+    heard: str, user_text: str, history: list[tuple[str, str]], *, max_chars: int,
+) -> str | None:
+    """``build``'s note, checked: the default when it raises or returns a non-string (logged),
+    cut to ``max_chars`` when longer (logged); ``None`` when it declines."""
+    try:
+        prompt = build(heard, user_text, history)
+    except Exception:
+        logger.exception("gemini_live_interrupt: prompt builder raised; using the default")
+        return default(heard, user_text, history)
+    if prompt is None:
+        return None
+    if not isinstance(prompt, str):
+        logger.error("gemini_live_interrupt: prompt builder returned %s, not str or None; "
+                     "using the default", type(prompt).__name__)
+        return default(heard, user_text, history)
+    if len(prompt) > max_chars:
+        logger.warning("gemini_live_interrupt: prompt builder returned %d characters; "
+                       "cut to max_prompt_chars=%d", len(prompt), max_chars)
+        prompt = prompt[:max_chars]
+    return prompt

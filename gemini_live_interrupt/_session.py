@@ -16,21 +16,15 @@ from typing import TYPE_CHECKING, Any, ClassVar, Self
 from google.genai import types
 from google.genai.live import AsyncSession
 
-from ._channels import has_context_update, instruction_text, send_note
-from ._config import missing_transcription, missing_warning
+from ._channels import instruction_text, send_note
+from ._core import Action, Core, Finished, HideEcho, Nudge, Send, Stalled
+from ._events import events_of, without_input_transcription
+from ._options import check_options, connect_kwargs, resolve_channel, warn_missing_transcription
 from ._playback import Playback
-from ._policy import (
-    DEFAULT_MODEL_TABLE,
-    FALLBACK,
-    Channel,
-    InjectionPolicy,
-    Timing,
-    policy_for_model,
-)
-from ._prompt import PromptBuilder, default_prompt, tidy
-from ._records import Interruption, Stall
-from ._scheduler import Action, Drop, HideEcho, Nudge, Release, Scheduler, Send, Stalled
-from ._tracker import BargeIn, Tracker
+from ._policy import DEFAULT_MODEL_TABLE, Channel, InjectionPolicy
+from ._prompt import PromptBuilder, default_prompt, run_builder, tidy
+from ._records import Interruption, Reason, Stall
+from ._tracker import BargeIn
 
 __all__ = ["InterruptAwareSession", "check_options"]
 
@@ -42,61 +36,6 @@ if TYPE_CHECKING:
     _SessionBase = AsyncSession
 else:
     _SessionBase = object
-
-
-_warned_no_context_update = False
-
-
-def check_options(prompt_builder: object, max_history: object, policy: object = None) -> None:
-    """Raise at the call that got bad options, naming the argument and the value."""
-    if policy is not None and not isinstance(policy, InjectionPolicy):
-        raise TypeError(
-            f"policy must be an InjectionPolicy or None, got {type(policy).__name__}: {policy!r}"
-        )
-    if prompt_builder is not None and not callable(prompt_builder):
-        raise TypeError(
-            f"prompt_builder must be callable or None, got {type(prompt_builder).__name__}: "
-            f"{prompt_builder!r}"
-        )
-    if isinstance(max_history, bool) or not isinstance(max_history, int):
-        raise TypeError(
-            f"max_history must be an int, got {type(max_history).__name__}: {max_history!r}"
-        )
-    if max_history < 0:
-        raise ValueError(f"max_history must be >= 0, got {max_history}")
-
-
-def _connect_kwargs(connection: object) -> dict[str, Any]:
-    # `client.aio.live.connect(model=..., config=...)` is an _AsyncGeneratorContextManager that
-    # keeps its call's keyword arguments; other context managers simply have none.
-    kwds = getattr(connection, "kwds", None)
-    return dict(kwds) if isinstance(kwds, dict) else {}
-
-
-def _warn_missing_transcription(kwargs: dict[str, Any]) -> None:
-    # Only a connect call's keyword arguments (`model` is required there) tell what config
-    # the session will have; any other context manager's config cannot be known: say nothing.
-    # (`kwds` is kept by contextlib from the call itself; the generator's frame locals would
-    # only show the config after the SDK converted it, and are CPython internals.)
-    if "model" in kwargs:
-        warning = missing_warning(missing_transcription(kwargs.get("config")))
-        if warning is not None:
-            logger.warning("%s", warning)
-
-
-def _without_echo(message: types.LiveServerMessage) -> types.LiveServerMessage | None:
-    """``message`` without the transcription of our note (``None`` if nothing else is left)."""
-    content = message.server_content
-    if content is None:
-        return message
-    content = content.model_copy(update={"input_transcription": None,
-                                         "interim_input_transcription": None}
-                                 if hasattr(content, "interim_input_transcription")
-                                 else {"input_transcription": None})
-    stripped = message.model_copy(update={"server_content": content})
-    if stripped.model_dump(exclude_none=True) == {"server_content": {}}:
-        return None
-    return stripped
 
 
 class InterruptAwareSession(_SessionBase):
@@ -112,7 +51,7 @@ class InterruptAwareSession(_SessionBase):
             ``default_prompt``. Returning ``None`` skips that note.
         max_history: how many ``(role, text)`` history entries to keep; 0 keeps none.
         model: the model name, when it cannot be read from ``connection``.
-        policy: when and how notes are sent (``InjectionPolicy``); unset fields come from
+        policy: how notes are sent (``InjectionPolicy``); an unset channel comes from
             ``model_table``.
 
     Raises:
@@ -124,8 +63,8 @@ class InterruptAwareSession(_SessionBase):
     ``on_interruption`` or ``model_table``.
     """
 
-    #: ``(substring of the model name, timing, channel)``, first match wins.
-    model_table: ClassVar[tuple[tuple[str, Timing, Channel], ...]] = DEFAULT_MODEL_TABLE
+    #: ``(substring of the model name, channel)``, first match wins.
+    model_table: ClassVar[tuple[tuple[str, Channel], ...]] = DEFAULT_MODEL_TABLE
     #: How many interruption records ``interruptions`` keeps (and stall records ``stalls``).
     max_records: ClassVar[int] = 100
     #: What a stall nudge sends as realtime text (pipecat nudges Gemini with a space).
@@ -139,6 +78,8 @@ class InterruptAwareSession(_SessionBase):
     #: Longest note a custom prompt builder may return, in characters; longer ones are cut
     #: to this length (and a warning logged).
     max_prompt_chars: ClassVar[int] = 32_000
+    #: Seconds ``async with`` waits on leaving for ``on_interruption`` hooks still running.
+    hook_timeout: ClassVar[float] = 1.0
 
     def __init__(
         self,
@@ -157,40 +98,24 @@ class InterruptAwareSession(_SessionBase):
         self._raw: AsyncSession | None = None
         self._prompt_builder = prompt_builder
         self._max_history = max_history
-        kwargs = _connect_kwargs(connection)
+        kwargs = connect_kwargs(connection)
         found = kwargs.get("model")
         self.model: str | None = model or (found if isinstance(found, str) else None)
         self._instruction = instruction_text(kwargs.get("config"))
-        _warn_missing_transcription(kwargs)
-        self.policy = self._resolve(policy or InjectionPolicy())
-        """The policy in force, its timing and channel filled in from ``model_table``."""
-        self._tracker = Tracker(max_history=max_history)
-        assert self.policy.timing is not None and self.policy.channel is not None
-        self._scheduler = Scheduler(
-            self._tracker, self.policy, self.policy.timing, self.policy.channel
-        )
-        self.playback = Playback(self._tracker)
+        warn_missing_transcription(kwargs)
+        policy = policy or InjectionPolicy()
+        self.policy = dataclasses.replace(
+            policy, channel=resolve_channel(policy, self.model, self.model_table))
+        """The policy in force, its channel filled in from ``model_table``."""
+        assert self.policy.channel is not None
+        self._core = Core(self.policy.channel, self.policy, max_history=max_history)
+        self.playback = Playback(self._core)
         """Report what the speaker has played: ``session.playback.played(nbytes=...)``."""
         self._records: deque[Interruption] = deque(maxlen=self.max_records)
         self._stalls: deque[Stall] = deque(maxlen=self.max_records)
         self._tasks: set[asyncio.Task[None]] = set()
+        self._hooks: set[asyncio.Task[None]] = set()
         self._timer: asyncio.Task[None] | None = None
-        self._released = asyncio.Event()
-
-    def _resolve(self, policy: InjectionPolicy) -> InjectionPolicy:
-        global _warned_no_context_update
-        timing, channel = policy_for_model(self.model, self.model_table)
-        timing = policy.timing or timing
-        channel = policy.channel or channel
-        if channel == "context_update" and not has_context_update():
-            if not _warned_no_context_update:
-                _warned_no_context_update = True
-                logger.warning(
-                    "gemini_live_interrupt: this google-genai has no send_context_update "
-                    "(upgrade it); notes go by %s instead, which a 2.5 model does not see in "
-                    "its next answer to audio", FALLBACK[1])
-            channel = FALLBACK[1]
-        return dataclasses.replace(policy, timing=timing, channel=channel)
 
     # --- the wrapped session -------------------------------------------------------------
 
@@ -221,11 +146,12 @@ class InterruptAwareSession(_SessionBase):
         tb: TracebackType | None,
     ) -> bool | None:
         try:
-            # A barge-in still waiting for its moment gets its record (and hook) too.
-            for action in self._scheduler.close():
-                if isinstance(action, Drop):
-                    self._settle(self._record(action.barge_in, reason=action.reason))
-            await self._cancel_pending()
+            await self._cancel(self._tasks)  # notes being written or sent, nudges, the timer
+            # Every barge-in not settled yet gets its record, and every record its hook.
+            self._dispatch(self._core.close())
+            if self._hooks:
+                await asyncio.wait(set(self._hooks), timeout=self.hook_timeout)
+            await self._cancel(self._hooks)
         finally:
             # Frames the app left unread pause the socket's reader, and the close handshake
             # then waits out websockets' close timeout (10 s): read them while closing.
@@ -257,15 +183,14 @@ class InterruptAwareSession(_SessionBase):
         items = (function_responses if isinstance(function_responses, Sequence)
                  else [function_responses])
         ids = [str((r.get("id") if isinstance(r, dict) else r.id) or "") for r in items]
-        self._scheduler.tool_responded(ids)
-        self._arm()
+        self._dispatch(self._core.tool_responded(ids, self.clock()))
 
     # --- what the app sees -----------------------------------------------------------------
 
     @property
     def history(self) -> list[tuple[str, str]]:
         """The rolling ``(role, text)`` history, oldest first (at most ``max_history``)."""
-        return self._tracker.history
+        return self._core.history
 
     @property
     def interruptions(self) -> list[Interruption]:
@@ -281,26 +206,18 @@ class InterruptAwareSession(_SessionBase):
         """Yield the messages of one model turn, as ``AsyncSession.receive()`` does.
 
         Interruptions are handled beside the app: the ``interrupted`` message is yielded at
-        once and the resume note is sent from a background task. With
-        ``InjectionPolicy(hold_output=True)`` model output that arrives before a pending note
-        is sent is held back (at most ``hold_timeout``), then yielded in order.
+        once and the resume note is sent from a background task. The service's transcription
+        of a realtime-text note is left out (it is not the user's speech).
         """
         messages = self.raw.receive()
-        held: deque[types.LiveServerMessage] = deque()
         try:
             async for message in messages:
                 if self._observe(message):
-                    stripped = _without_echo(message)
+                    stripped = without_input_transcription(message)
                     if stripped is None:
                         continue
                     message = stripped
-                if not self._scheduler.holding:
-                    yield message
-                    continue
-                held.append(message)
-                await self._until_released()
-                while held:
-                    yield held.popleft()
+                yield message
         finally:
             # Close the SDK's generator now, not at garbage collection, if the app breaks out.
             aclose = getattr(messages, "aclose", None)
@@ -334,87 +251,93 @@ class InterruptAwareSession(_SessionBase):
     def _observe(self, message: types.LiveServerMessage) -> bool:
         """Feed the core; True when the message carries our own note's transcription."""
         try:
-            actions = self._scheduler.feed(message, self.clock())
+            actions = self._core.receive(events_of(message), self.clock())
         except Exception:
             # Never let our bookkeeping break the app's receive loop.
             logger.exception("gemini_live_interrupt: could not track a server message")
             return False
+        if not actions:
+            if self._core.deadline is not None:
+                self._arm()
+            return False
         self._dispatch(actions)
-        return bool(actions) and any(isinstance(a, HideEcho) for a in actions)
+        return any(isinstance(a, HideEcho) for a in actions)
 
     def _dispatch(self, actions: list[Action]) -> None:
         for action in actions:
             if isinstance(action, Send):
-                self._send(action.barge_in, action.channel)
-            elif isinstance(action, Drop):
-                self._settle(self._record(action.barge_in, reason=action.reason))
-            elif isinstance(action, Release):
-                self._released.set()
+                # Written in a background task, never in the app's receive loop: a custom
+                # builder may be slow (it gets ``prompt_timeout`` in a worker thread).
+                self._spawn(self._write_and_send(action.barge_in))
+            elif isinstance(action, Finished):
+                self._records.append(action.record)
+                self._spawn(self._call_hook(action.record), self._hooks)
             elif isinstance(action, Nudge):
                 logger.info("gemini_live_interrupt: no answer after barge-in %d; nudging",
                             action.episode)
                 self._spawn(self._nudge())
-            elif isinstance(action, HideEcho):
-                pass  # receive() acts on it
             elif isinstance(action, Stalled):
                 logger.warning("gemini_live_interrupt: the model has said nothing for %.1f s "
-                               "after barge-in %d", action.seconds, action.episode)
-                self._stalls.append(Stall(action.episode, action.seconds, self.clock()))
+                               "after barge-in %d", action.stall.seconds, action.stall.episode)
+                self._stalls.append(action.stall)
+            # HideEcho: receive() acts on it.
         self._arm()
-
-    def _record(self, barge_in: BargeIn, **outcome: Any) -> Interruption:
-        return Interruption(
-            episode=barge_in.episode,
-            heard=tidy(barge_in.heard),
-            user_text=tidy(barge_in.user_text),
-            generated=tidy(barge_in.generated),
-            history=barge_in.history,
-            played_seconds=barge_in.played_seconds,
-            received_seconds=barge_in.received_seconds,
-            at=barge_in.at,
-            **{"injected": False, "prompt": None, "channel": None, "reason": None, **outcome},
-        )
-
-    def _send(self, barge_in: BargeIn, channel: Channel) -> None:
-        # The note is written in the background task, never in the app's receive loop: a
-        # custom builder may be slow (it gets ``prompt_timeout`` in a worker thread).
-        self._spawn(self._prepare(barge_in, channel))
 
     def _custom_builder(self) -> bool:
         return (self._prompt_builder is not None
                 or type(self).build_prompt is not InterruptAwareSession.build_prompt)
 
-    async def _prepare(self, barge_in: BargeIn, channel: Channel) -> None:
-        record = self._record(barge_in)
-        args = (record.heard, record.user_text, list(barge_in.history))
-        try:
-            if self._custom_builder():
+    async def _write_and_send(self, barge_in: BargeIn) -> None:
+        episode = barge_in.episode
+        args = (tidy(barge_in.heard), tidy(barge_in.user_text), list(barge_in.history))
+        if self._custom_builder():
+            try:
                 prompt = await asyncio.wait_for(
                     asyncio.to_thread(self._build, *args), timeout=self.prompt_timeout)
-            else:
-                prompt = self._build(*args)
-        except TimeoutError:
-            logger.warning("gemini_live_interrupt: prompt builder took longer than %.2f s; "
-                           "using the default", self.prompt_timeout)
-            prompt = self._default_prompt(*args)
-        except asyncio.CancelledError:
-            self._settle(self._record(barge_in, reason="session closed"))
-            raise
+            except TimeoutError:
+                logger.warning("gemini_live_interrupt: prompt builder took longer than %.2f s; "
+                               "using the default", self.prompt_timeout)
+                prompt = self._default_prompt(*args)
+        else:
+            prompt = self._build(*args)
         if prompt is None:
-            self._close_episode(barge_in.episode, self._record(
-                barge_in, reason="builder returned None"))
+            self._failed(episode, "builder returned None")
             return
-        record = self._record(barge_in, prompt=prompt, channel=channel)
         try:
-            wanted = self.should_inject(record)
+            wanted = self.should_inject(self._draft(barge_in, prompt))
         except Exception:
             logger.exception("gemini_live_interrupt: should_inject raised; injecting anyway")
             wanted = True
         if not wanted:
-            self._close_episode(barge_in.episode, dataclasses.replace(
-                record, reason="should_inject declined"))
+            self._failed(episode, "should_inject declined", prompt)
             return
-        await self._inject(record)
+        # The core is told before the send (the note's echo can come during it), and here
+        # rather than in inject(), which subclasses override.
+        stale = self._core.begin_note(episode, prompt)
+        if stale is not None:
+            self._failed(episode, stale, prompt)
+            return
+        try:
+            await self.inject(prompt)
+        except Exception as exc:
+            logger.warning("gemini_live_interrupt: could not send the resume note: %r", exc)
+            self._failed(episode, "send failed", prompt, error=repr(exc))
+            return
+        self._dispatch(self._core.note_sent(episode, self.clock()))
+
+    def _failed(self, episode: int, reason: Reason, prompt: str | None = None,
+                error: str | None = None) -> None:
+        self._dispatch(self._core.note_failed(episode, reason, self.clock(), prompt=prompt,
+                                              error=error))
+
+    def _draft(self, barge_in: BargeIn, prompt: str) -> Interruption:
+        # What should_inject sees: the record as it will be if the note goes.
+        return Interruption(
+            episode=barge_in.episode, heard=tidy(barge_in.heard),
+            user_text=tidy(barge_in.user_text), generated=tidy(barge_in.generated),
+            history=barge_in.history, played_seconds=barge_in.played_seconds,
+            received_seconds=barge_in.received_seconds, injected=False, prompt=prompt,
+            channel=self.policy.channel, reason=None, at=barge_in.at)
 
     def _default_prompt(self, heard: str, user_text: str, history: list[tuple[str, str]]) -> str:
         # A model-role note is read as the model's own words: it is worded as its memory.
@@ -422,49 +345,8 @@ class InterruptAwareSession(_SessionBase):
         return default_prompt(heard, user_text, history, role=role)
 
     def _build(self, heard: str, user_text: str, history: list[tuple[str, str]]) -> str | None:
-        try:
-            prompt = self.build_prompt(heard, user_text, history)
-        except Exception:
-            logger.exception("gemini_live_interrupt: prompt builder raised; using the default")
-            return self._default_prompt(heard, user_text, history)
-        if prompt is not None and not isinstance(prompt, str):
-            logger.error(
-                "gemini_live_interrupt: prompt builder returned %s, not str or None; "
-                "using the default", type(prompt).__name__,
-            )
-            return self._default_prompt(heard, user_text, history)
-        if prompt is not None and len(prompt) > self.max_prompt_chars:
-            logger.warning("gemini_live_interrupt: prompt builder returned %d characters; "
-                           "cut to max_prompt_chars=%d", len(prompt), self.max_prompt_chars)
-            prompt = prompt[: self.max_prompt_chars]
-        return prompt
-
-    async def _inject(self, record: Interruption) -> None:
-        assert record.prompt is not None
-        outcome = record
-        try:
-            if not self._scheduler.is_current(record.episode):
-                outcome = dataclasses.replace(record, reason="no longer current")
-            else:
-                # Told before the send (its echo can come during it), and here rather than in
-                # inject(), which subclasses override: a realtime-text note's transcription is
-                # ours, not the user's, however it is sent.
-                echoed = record.channel == "realtime_text"
-                self._tracker.note_sent(record.prompt if echoed else None)
-                await self.inject(record.prompt)
-                outcome = dataclasses.replace(record, injected=True)
-        except asyncio.CancelledError:
-            outcome = dataclasses.replace(record, reason="session closed")
-            raise
-        except Exception as exc:
-            logger.warning("gemini_live_interrupt: could not send the resume note: %r", exc)
-            outcome = dataclasses.replace(record, reason=f"send failed: {exc!r}")
-        finally:
-            self._close_episode(record.episode, outcome)
-
-    def _close_episode(self, episode: int, record: Interruption) -> None:
-        self._settle(record)
-        self._dispatch(self._scheduler.settled(episode, self.clock()))
+        return run_builder(self.build_prompt, self._default_prompt, heard, user_text, history,
+                           max_chars=self.max_prompt_chars)
 
     async def _nudge(self) -> None:
         try:
@@ -472,20 +354,9 @@ class InterruptAwareSession(_SessionBase):
         except Exception as exc:
             logger.warning("gemini_live_interrupt: could not nudge the model: %r", exc)
 
-    async def _until_released(self) -> None:
-        # Output is held for a note in flight; the note's task or the hold timeout ends it.
-        while self._scheduler.holding:
-            self._released.clear()
-            try:
-                await asyncio.wait_for(self._released.wait(), timeout=0.05)
-            except TimeoutError:
-                self._dispatch(self._scheduler.poll(self.clock()))
-
     def _arm(self) -> None:
-        # One timer task, alive while the scheduler has a deadline.
-        # (the cheap check first: this runs for every message)
-        if (self._timer is not None and not self._timer.done()) or \
-                self._scheduler.deadline is None:
+        # One timer task, alive while the core has a deadline.
+        if (self._timer is not None and not self._timer.done()) or self._core.deadline is None:
             return
         try:
             self._timer = asyncio.get_running_loop().create_task(self._tick())
@@ -496,22 +367,17 @@ class InterruptAwareSession(_SessionBase):
 
     async def _tick(self) -> None:
         # The clock may be scaled (simulations), so wake often rather than once.
-        while (deadline := self._scheduler.deadline) is not None:
+        while (deadline := self._core.deadline) is not None:
             await asyncio.sleep(min(0.02, max(0.0, deadline - self.clock())))
             if self.clock() >= deadline:
                 try:
-                    actions = self._scheduler.poll(self.clock())
+                    actions = self._core.poll(self.clock())
                 except Exception:
-                    logger.exception("gemini_live_interrupt: scheduler failed")
+                    logger.exception("gemini_live_interrupt: the core failed at its deadline")
                     return
-                for action in actions:
-                    self._dispatch([action])
-                if self._scheduler.deadline == deadline:
+                self._dispatch(actions)
+                if self._core.deadline == deadline:
                     await asyncio.sleep(0.02)  # nothing came due after all: never spin
-
-    def _settle(self, record: Interruption) -> None:
-        self._records.append(record)
-        self._spawn(self._call_hook(record))
 
     async def _call_hook(self, record: Interruption) -> None:
         try:
@@ -519,22 +385,24 @@ class InterruptAwareSession(_SessionBase):
         except Exception:
             logger.exception("gemini_live_interrupt: on_interruption hook raised")
 
-    def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
+    def _spawn(self, coro: Coroutine[Any, Any, None],
+               into: set[asyncio.Task[None]] | None = None) -> None:
+        tasks = self._tasks if into is None else into
         task = asyncio.get_running_loop().create_task(coro)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        tasks.add(task)
+        task.add_done_callback(tasks.discard)
 
-    async def _cancel_pending(self) -> None:
-        # A cancelled note settles its record, which may spawn a hook task: sweep until quiet.
-        self._released.set()
+    @staticmethod
+    async def _cancel(tasks: set[asyncio.Task[None]]) -> None:
+        # Sweep until quiet: a task may spawn another while it is being cancelled.
         while True:
             # A finished task leaves the set only when its done-callback runs, and since
             # Python 3.12 gather() over finished tasks completes without yielding to the loop
             # that would run it: sweeping them again and again spun forever. Skip them.
-            tasks = [task for task in self._tasks if not task.done()]
-            self._tasks.intersection_update(tasks)
-            if not tasks:
+            pending = [task for task in tasks if not task.done()]
+            tasks.intersection_update(pending)
+            if not pending:
                 return
-            for task in tasks:
+            for task in pending:
                 task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
+            await asyncio.gather(*pending, return_exceptions=True)

@@ -1,19 +1,27 @@
-"""The sans-I/O core: follows a Live session's turns and decides what an interruption means.
+"""Follows a Live session's turns and decides what an interruption means (part of the core).
 
-Feed it every server message with the time (``feed``); it returns the barge-ins it found. It
-never touches a socket or an event loop, so every behaviour is a plain function call in tests.
+Give it each server message's events with the time (``receive``); it returns the barge-in they
+start, if any. No SDK types, sockets or event loop here: every behaviour is a plain call.
 """
 
 from __future__ import annotations
 
-import functools
 from collections import deque
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from google.genai import types
-
+from ._events import (
+    Event,
+    Interrupted,
+    ModelAudio,
+    ModelText,
+    ModelTranscript,
+    TurnComplete,
+    UserInterim,
+    UserWords,
+)
 from ._prompt import tidy
-from ._timeline import Timeline, parse_offset
+from ._timeline import Timeline
 
 __all__ = ["BargeIn", "Tracker"]
 
@@ -60,31 +68,6 @@ class _Turn:
         if not self.timeline.has_audio:
             return self.generated()  # a text turn: everything received was seen
         return self.timeline.heard(played)
-
-
-@functools.lru_cache(maxsize=32)
-def _rate_of(mime_type: str | None) -> int:
-    # "audio/pcm;rate=24000"; the Live API's output default is 24 kHz.
-    if mime_type:
-        for param in mime_type.split(";")[1:]:
-            key, _, value = param.strip().partition("=")
-            if key.strip() == "rate" and value.strip().isdigit() and int(value) > 0:
-                return int(value)
-    return 24000
-
-
-def _timings(transcription: types.Transcription) -> list[tuple[float, float]] | None:
-    words = getattr(transcription, "words", None)  # absent before google-genai 3.x
-    if not words:
-        return None
-    out: list[tuple[float, float]] = []
-    for w in words:
-        start = parse_offset(getattr(w, "start_offset", None))
-        end = parse_offset(getattr(w, "end_offset", None))
-        if start is None or end is None:
-            return None
-        out.append((start, end))
-    return out
 
 
 def _squash(text: str) -> str:
@@ -182,38 +165,52 @@ class Tracker:
         if squashed:
             self._notes.append(squashed)
 
-    def feed(self, message: types.LiveServerMessage, now: float) -> list[BargeIn]:
-        """Take one server message; return the barge-ins it starts (zero or one)."""
+    def receive(self, events: Sequence[Event], now: float) -> BargeIn | None:
+        """Take one server message's events; return the barge-in they start, if any."""
         self.echo = False
-        content = message.server_content
-        if content is None:
-            return []
-        found: list[BargeIn] = []
-        if content.interrupted and self._output_since_flag and not self._note_out:
+        cut = False
+        for event in events:
+            if isinstance(event, Interrupted):
+                cut = True
+                break
+        if cut and self._output_since_flag and not self._note_out:
             self._late_words_to_request()
-        # User speech first: a transcript in the same message as the flag belongs to the barge-in.
-        if content.input_transcription is not None:
-            self._on_input(content.input_transcription, now)
-        interim = getattr(content, "interim_input_transcription", None)  # google-genai >= 3
-        if interim is not None and interim.text:
-            self._on_interim(interim.text, now)
-        if content.interrupted:
-            barge_in = self._on_interrupted(now)
-            if barge_in is not None:
-                found.append(barge_in)
-        else:
-            # Output in the same message as `interrupted` was cut; it is neither played nor heard.
-            self._on_output(content, now)
-        if content.turn_complete:
-            self._on_turn_complete()
+        found: BargeIn | None = None
+        for event in events:
+            if isinstance(event, ModelAudio):
+                if not cut:
+                    # Output in the same message as `interrupted` was cut: neither played nor heard.
+                    turn = self._output_turn()
+                    if turn is not None:
+                        turn.audio_rate = event.rate
+                        turn.timeline.add_audio(event.nbytes / (2 * event.rate), now)
+            elif isinstance(event, ModelTranscript):
+                if not cut:
+                    turn = self._output_turn()
+                    if turn is not None:
+                        turn.timeline.add_transcript(event.text, event.timings)
+                        if len(turn.timeline.words) > 512:
+                            # A long turn: keep only its recent words as objects.
+                            turn.timeline.compact(self._played(turn, now))
+            elif isinstance(event, ModelText):
+                if not cut:
+                    turn = self._output_turn()
+                    if turn is not None:
+                        turn.text_parts.append(event.text)
+            elif isinstance(event, UserWords):
+                self._on_input(event, now)
+            elif isinstance(event, UserInterim):
+                self._on_interim(event.text, now)
+            elif isinstance(event, Interrupted):
+                found = self._on_interrupted(now) or found
+            elif isinstance(event, TurnComplete):
+                self._on_turn_complete()
         return found
 
-    def _on_input(self, transcription: types.Transcription | None, now: float) -> None:
-        if transcription is None:
-            return
-        if transcription.finished and (self._user_chunks or transcription.text):
+    def _on_input(self, words: UserWords, now: float) -> None:
+        if words.finished and (self._user_chunks or words.text):
             self._user_finished = True
-        text = transcription.text
+        text = words.text
         if not text:
             return
         if self._is_own_echo(text):
@@ -263,37 +260,17 @@ class Tracker:
         self._user_chunks.extend(held)
         return False
 
-    def _on_output(self, content: types.LiveServerContent, now: float) -> None:
-        texts: list[str] = []
-        audio: list[tuple[int, int]] = []
-        if content.model_turn is not None:
-            for part in content.model_turn.parts or ():
-                blob = part.inline_data
-                if blob is not None and blob.data and (blob.mime_type or "").startswith("audio/"):
-                    audio.append((len(blob.data), _rate_of(blob.mime_type)))
-                elif part.text and not part.thought:
-                    texts.append(part.text)
-        out = content.output_transcription
-        spoken = out.text if out is not None and out.text else ""
-        if not (spoken or texts or audio):
-            return
+    def _output_turn(self) -> _Turn | None:
+        """The turn model output goes to (``None``: a late chunk of a cut turn, ignored)."""
         turn = self._turn
         if turn is not None and turn.interrupted and not turn.complete:
             if not self._user_spoke_since_flag:
                 # Late chunks of the cut turn (the service can send them after `interrupted`).
-                return
+                return None
             turn.complete = True
         if turn is None or turn.complete:
             turn = self._start_turn()
-        if out is not None and spoken:
-            # Before this message's audio: a transcript is tied to the audio that came with it.
-            turn.timeline.add_transcript(spoken, _timings(out))
-        turn.text_parts.extend(texts)
-        for nbytes, rate in audio:
-            turn.audio_rate = rate
-            turn.timeline.add_audio(nbytes / (2 * rate), now)
-        if len(turn.timeline.words) > 512:  # a long turn: keep only its recent words as objects
-            turn.timeline.compact(self._played(turn, now))
+        return turn
 
     def _start_turn(self) -> _Turn:
         # The user's utterance is committed when the model starts answering it.

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from google.genai import live, types
 
-from gemini_live_interrupt import InjectionPolicy, disable_interrupt_resume
+from gemini_live_interrupt import disable_interrupt_resume
 from gemini_live_interrupt.testing import FakeLiveServer
 
 # Features newer than the declared lower bound of google-genai (2.0): their tests skip there.
@@ -25,10 +25,6 @@ needs_context_update = pytest.mark.skipif(
 #: fallback (model-role content, which the 2.5 answer to audio does not see).
 CHANNEL_25 = "context_update" if hasattr(live.AsyncSession, "send_context_update") \
     else "silent_content"
-
-#: The original package's timing: a note as soon as the interruption arrives (the default for
-#: unknown models; known families wait for the end of the user's turn).
-NOW = InjectionPolicy(timing="on_interrupt")
 
 M25 = "gemini-2.5-flash-native-audio-preview-12-2025"
 M31 = "gemini-3.1-flash-live-preview"

@@ -3,56 +3,49 @@
 from __future__ import annotations
 
 import pytest
-from google.genai import types
 
+from gemini_live_interrupt._events import INTERRUPTED as FLAG
+from gemini_live_interrupt._events import TURN_COMPLETE as DONE
+from gemini_live_interrupt._events import Event, ModelAudio, ModelText, ModelTranscript, UserWords
 from gemini_live_interrupt._playback import Playback
 from gemini_live_interrupt._timeline import SYLLABLES_PER_SECOND, parse_offset, split_words
 from gemini_live_interrupt._tracker import BargeIn, Tracker
 
-from .conftest import needs_word_timestamps
-
 SEC = 48000  # bytes of PCM16 mono 24 kHz audio per second
 
+Message = list[Event]
 
 
-def msg(**content: object) -> types.LiveServerMessage:
-    return types.LiveServerMessage(server_content=types.LiveServerContent(**content))  # type: ignore[arg-type]
+def out(text: str, words: list[tuple[str, float, float]] | None = None) -> Message:
+    timings = None if words is None else tuple((s, e) for _, s, e in words)
+    return [ModelTranscript(text, timings)]
 
 
-def out(text: str, words: list[tuple[str, float, float]] | None = None) -> types.LiveServerMessage:
-    infos = None
-    if words is not None:
-        infos = [types.WordInfo(word=w, start_offset=f"{s:.3f}s", end_offset=f"{e:.3f}s")
-                 for w, s, e in words]
-    if infos is None:  # `words` is not a field before google-genai 3
-        return msg(output_transcription=types.Transcription(text=text))
-    return msg(output_transcription=types.Transcription(text=text, words=infos))
+def audio(seconds: float) -> Message:
+    return [ModelAudio(2 * round(seconds * SEC / 2))]
 
 
-def audio(seconds: float) -> types.LiveServerMessage:
-    blob = types.Blob(data=b"\x01\x00" * round(seconds * SEC / 2), mime_type="audio/pcm;rate=24000")
-    return msg(model_turn=types.Content(role="model", parts=[types.Part(inline_data=blob)]))
+def inp(text: str) -> Message:
+    return [UserWords(text)]
 
 
-def inp(text: str) -> types.LiveServerMessage:
-    return msg(input_transcription=types.Transcription(text=text))
-
-
-INTERRUPTED = msg(interrupted=True)
-TURN_COMPLETE = msg(turn_complete=True)
+INTERRUPTED: Message = [FLAG]
+TURN_COMPLETE: Message = [DONE]
 WORD = 1 / SYLLABLES_PER_SECOND  # a one-syllable word, paced
 
 
-def run(tracker: Tracker, *steps: tuple[float, types.LiveServerMessage]) -> list[BargeIn]:
+def run(tracker: Tracker, *steps: tuple[float, Message]) -> list[BargeIn]:
     found: list[BargeIn] = []
     for t, m in steps:
-        found += tracker.feed(m, t)
+        b = tracker.receive(m, t)
+        if b is not None:
+            found.append(b)
     return found
 
 
-def story(n: int) -> list[tuple[float, types.LiveServerMessage]]:
+def story(n: int) -> list[tuple[float, Message]]:
     """n one-syllable words, each with its audio, all arriving at t=0 (faster than real time)."""
-    steps: list[tuple[float, types.LiveServerMessage]] = []
+    steps: list[tuple[float, Message]] = []
     for i in range(n):
         steps += [(0.0, out(("" if i == 0 else " ") + f"w{i}")), (0.0, audio(WORD))]
     return steps
@@ -124,7 +117,6 @@ def test_a_new_turn_starts_from_zero() -> None:
     assert p.position == 0.0
 
 
-@needs_word_timestamps
 def test_word_timestamps_give_an_exact_cut() -> None:
     t = Tracker(max_history=4)
     p = Playback(t)
@@ -148,7 +140,7 @@ def test_transcript_running_ahead_is_paced_not_cut_at_the_chunk_edge() -> None:
 def test_transcript_lagging_its_audio_is_shifted_back() -> None:
     # Each word's transcript arrives one word of audio late.
     t = Tracker(max_history=4)
-    steps: list[tuple[float, types.LiveServerMessage]] = [(0.0, audio(WORD))]
+    steps: list[tuple[float, Message]] = [(0.0, audio(WORD))]
     for i in range(8):
         steps += [(0.0, out(("" if i == 0 else " ") + f"w{i}")), (0.0, audio(WORD))]
     run(t, *steps)
@@ -159,7 +151,7 @@ def test_transcript_lagging_its_audio_is_shifted_back() -> None:
 
 def test_text_only_turns_are_heard_in_full() -> None:
     t = Tracker(max_history=4)
-    part = msg(model_turn=types.Content(role="model", parts=[types.Part(text="All of it.")]))
+    part: Message = [ModelText("All of it.")]
     (b,) = run(t, (0.0, part), (0.0, INTERRUPTED))
     assert b.heard == "All of it." and b.played_seconds == 0.0
 

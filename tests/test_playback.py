@@ -11,7 +11,7 @@ import pytest
 from gemini_live_interrupt import InterruptAwareSession, Interruption, connect
 from gemini_live_interrupt.testing import FakeLiveServer, ModelTurn, Quirks, SimulatedSpeaker
 
-from .conftest import AUDIO, M25, NOW, STORY, needs_word_timestamps
+from .conftest import AUDIO, M25, STORY, needs_word_timestamps
 
 SCALE = 8.0  # the whole test runs 8x faster than real time: speaker, server and session clock
 GENERATION = 3.0  # the model sends audio 3x faster than it plays, as the real service does
@@ -57,7 +57,7 @@ def story_turn(server: FakeLiveServer) -> ModelTurn:
 @pytest.mark.parametrize("jitter", [0.0, 0.01])
 async def test_reported_playback_gives_heard_within_a_word(jitter: float) -> None:
     async with FakeLiveServer(replies=[STORY, "OK."], speed=SCALE * GENERATION) as server:
-        async with connect(server.client(), policy=NOW,
+        async with connect(server.client(),
                            model=M25, config=AUDIO, max_history=6) as session:
             async with SimulatedSpeaker(session.playback, speed=SCALE, jitter=jitter,
                                         seed=1) as speaker:
@@ -72,8 +72,7 @@ async def test_reported_playback_gives_heard_within_a_word(jitter: float) -> Non
 
 async def test_estimate_without_reports_stays_within_two_words() -> None:
     async with FakeLiveServer(replies=[STORY, "OK."], speed=SCALE * GENERATION) as server:
-        async with Scaled(server.client().aio.live.connect(model=M25, config=AUDIO),
-                          policy=NOW) as session:
+        async with Scaled(server.client().aio.live.connect(model=M25, config=AUDIO)) as session:
             async with SimulatedSpeaker(None, speed=SCALE) as speaker:  # reports nothing
                 await play_and_barge_in(session, speaker, at=2.0)
                 record = await settled(session)
@@ -91,7 +90,7 @@ async def test_seconds_reports_and_word_timestamps_cut_exactly() -> None:
     quirks = Quirks(word_timestamps=True)
     async with FakeLiveServer(replies=[STORY, "OK."], speed=SCALE * GENERATION,
                               quirks=quirks) as server:
-        async with connect(server.client(), policy=NOW, model=M25, config=config) as session:
+        async with connect(server.client(), model=M25, config=config) as session:
             await session.send_realtime_input(text="Tell me a story.")
             received = 0.0
             async for message in session.receive():
@@ -111,7 +110,7 @@ async def test_seconds_reports_and_word_timestamps_cut_exactly() -> None:
 
 async def test_heard_never_exceeds_what_was_received() -> None:
     async with FakeLiveServer(replies=[STORY, "OK."], speed=SCALE * GENERATION) as server:
-        async with connect(server.client(), policy=NOW, model=M25, config=AUDIO) as session:
+        async with connect(server.client(), model=M25, config=AUDIO) as session:
             await session.send_realtime_input(text="Tell me a story.")
             barged = False
             async for message in session.receive():
@@ -127,7 +126,7 @@ async def test_heard_never_exceeds_what_was_received() -> None:
 
 async def test_text_only_turns_are_heard_in_full() -> None:
     async with FakeLiveServer(replies=[STORY, "OK."], speed=SCALE * GENERATION) as server:
-        async with connect(server.client(), policy=NOW, model=M25,
+        async with connect(server.client(), model=M25,
                            config={"response_modalities": ["TEXT"]}) as session:
             await session.send_realtime_input(text="Tell me a story.")
             text = ""
@@ -148,7 +147,7 @@ async def test_interrupted_after_turn_complete_while_playing() -> None:
     quirks = Quirks(hold_turn_complete=True)
     async with FakeLiveServer(replies=["A short answer of a few words.", "OK."],
                               speed=SCALE * GENERATION, quirks=quirks) as server:
-        async with connect(server.client(), policy=NOW, model=M25, config=AUDIO) as session:
+        async with connect(server.client(), model=M25, config=AUDIO) as session:
             async with SimulatedSpeaker(session.playback, speed=SCALE) as speaker:
                 await session.send_realtime_input(text="Answer.")
                 kinds: list[str] = []

@@ -57,10 +57,10 @@ async def test_the_offline_probe_sees_which_channels_start_a_reply(model: str) -
         assert not by["client_content"].replied and by["client_content"].interrupted
         assert by["client_content"].note_to_reply_audio_s is None
     family = "2.5" if model == MODEL_25 else "3.8"
-    assert report.model_table_row == (family, "on_interrupt", "silent_content")
+    assert report.model_table_row == (family, "silent_content")
     data = json.loads(json.dumps(report.to_json()))
     assert data["model"] == model and data["service"] == "offline"
-    assert data["model_table_row"] == [family, "on_interrupt", "silent_content"]
+    assert data["model_table_row"] == [family, "silent_content"]
 
 
 async def _roleless_silent(raw: AsyncSession, prompt: str, channel: Channel,
@@ -85,7 +85,7 @@ async def test_a_3x_close_on_a_roleless_turn_is_reported_and_the_rest_go_on() ->
         assert by[channel].accepted, by[channel]
     # silent_content closed: the next silent channel accepted without a reply is chosen.
     if "context_update" in by:
-        assert report.model_table_row == ("3.8", "on_interrupt", "context_update")
+        assert report.model_table_row == ("3.8", "context_update")
 
 
 async def test_2_5_takes_a_roleless_turn() -> None:
@@ -102,13 +102,11 @@ def test_the_suggested_row_falls_back_to_the_safest_accepted_channel() -> None:
     results = [r("silent_content", accepted=False), r("context_update", replied=True),
                r("realtime_text", replied=True, interrupted=True),
                r("client_content", replied=True)]
-    assert suggest_row("models/gemini-3.1-flash-live", results) == (
-        "3.1", "on_interrupt", "context_update")
+    assert suggest_row("models/gemini-3.1-flash-live", results) == ("3.1", "context_update")
     results[1] = r("context_update", accepted=False)
-    assert suggest_row("gemini-3.1-flash-live", results)[2] == "client_content"  # type: ignore[index]
+    assert suggest_row("gemini-3.1-flash-live", results)[1] == "client_content"  # type: ignore[index]
     assert suggest_row("gemini-live", [r(c, accepted=False) for c in CHANNELS]) is None
-    assert suggest_row("gemini-live", [r("silent_content")]) == (
-        "gemini-live", "on_interrupt", "silent_content")
+    assert suggest_row("gemini-live", [r("silent_content")]) == ("gemini-live", "silent_content")
 
 
 def test_the_command_prints_a_table_and_writes_json(tmp_path: Path) -> None:
@@ -123,7 +121,7 @@ def test_the_command_prints_a_table_and_writes_json(tmp_path: Path) -> None:
     assert data["sdk_version"] and data["date"]
     assert [c["channel"] for c in data["channels"]] == list(available_channels())
     assert all(c["accepted"] and c["close_code"] is None for c in data["channels"])
-    assert data["model_table_row"] == ["3.8", "on_interrupt", "silent_content"]
+    assert data["model_table_row"] == ["3.8", "silent_content"]
 
 
 def _env(**extra: str) -> dict[str, str]:

@@ -17,13 +17,13 @@ import pytest
 from google.genai import errors, types
 
 from gemini_live_interrupt import InjectionPolicy, InterruptAwareSession, connect
-from gemini_live_interrupt.testing import FakeLiveServer
+from gemini_live_interrupt.testing import FakeLiveServer, user_audio
 
-from .conftest import AUDIO, M25, NOW, STORY, notes
+from .conftest import AUDIO, M25, STORY, notes
 
 SPEED = 25.0
 CODES = [1000, 1006, 1007, 1008, 1011]
-INSTANT = InjectionPolicy(timing="on_interrupt", first_words_wait=0.0, channel="client_content")
+INSTANT = InjectionPolicy(first_words_wait=0.0, channel="client_content")
 
 Fault = Callable[[FakeLiveServer], Awaitable[None]]
 
@@ -66,7 +66,7 @@ async def run_both(fault: Fault, **server_kwargs: Any) -> tuple[Any, Any, Interr
         async with FakeLiveServer(replies=[STORY, "OK.", "Fine."], speed=SPEED,
                                   **server_kwargs) as server:
             client = server.client()
-            conn = (connect(client, model=M25, config=AUDIO, policy=NOW) if wrap
+            conn = (connect(client, model=M25, config=AUDIO) if wrap
                     else client.aio.live.connect(model=M25, config=AUDIO))
             start = time.monotonic()
             try:
@@ -127,7 +127,11 @@ async def test_connection_dropped_mid_injection(code: int,
     if code == 1006 and record.injected:
         pass  # an aborted TCP peer can still take one frame into the kernel's buffer
     else:
-        assert not record.injected and record.reason and record.reason.startswith("send failed")
+        assert not record.injected and record.reason == "send failed"
+        # The send's own exception, as its repr: websockets' ConnectionClosed(OK|Error)(...).
+        assert record.error and "ConnectionClosed" in record.error, record.error
+    if record.reason != "send failed":
+        assert record.error is None
     assert notes(server) == []
     assert exc is not None
     assert not any(r.levelno >= logging.ERROR for r in caplog.records
@@ -241,18 +245,24 @@ async def test_closing_while_a_note_is_pending_settles_it() -> None:
         time.sleep(0.5)
         return "late"
 
-    for kwargs in ({"policy": InjectionPolicy(timing="after_user_turn", max_wait=60,
-                                              quiet_gap=60)},
-                   {"policy": INSTANT, "prompt_builder": slow}):
+    # Pending two ways: waiting for the user's first words (a voice barge-in whose words are
+    # never transcribed: no transcript is scripted, and the user talks on, so no answer), and
+    # in a slow builder.
+    for policy, builder, by_voice in ((InjectionPolicy(first_words_wait=60), None, True),
+                                      (INSTANT, slow, False)):
         loop = asyncio.get_running_loop()
         async with FakeLiveServer(replies=[STORY, "OK."], speed=SPEED) as server:
             start = time.monotonic()
-            async with connect(server.client(), model=M25, config=AUDIO,
-                               **kwargs) as session:  # type: ignore[arg-type]
-                async def barge(_: FakeLiveServer) -> None:
-                    await session.send_realtime_input(text="Wait.")
+            async with connect(server.client(), model=M25, config=AUDIO, policy=policy,
+                               prompt_builder=builder) as session:
+                async def barge(_: FakeLiveServer, by_voice: bool = by_voice) -> None:
+                    if by_voice:
+                        await session.send_realtime_input(audio=types.Blob(
+                            data=user_audio(0.5), mime_type="audio/pcm;rate=16000"))
+                    else:
+                        await session.send_realtime_input(text="Wait.")
                 await story_until_fault(session, server, barge)
-                if "prompt_builder" in kwargs:
+                if builder is not None:
                     await asyncio.wait_for(slow_started.wait(), 2)
                 assert session.interruptions == []
             assert time.monotonic() - start < 5

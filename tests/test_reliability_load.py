@@ -1,10 +1,9 @@
-"""Load, properties of the scheduler, and the shim under load: one note per episode, bounded."""
+"""Load, properties of the core, and the shim under load: one note per episode, bounded."""
 
 from __future__ import annotations
 
 import tracemalloc
 
-from google.genai import types
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -15,85 +14,100 @@ from gemini_live_interrupt import (
     disable_interrupt_resume,
     enable_interrupt_resume,
 )
+from gemini_live_interrupt._core import Action, Core, Finished, Send
+from gemini_live_interrupt._events import (
+    INTERRUPTED,
+    TURN_COMPLETE,
+    Event,
+    ModelAudio,
+    ModelTranscript,
+    ToolCall,
+    UserInterim,
+    UserWords,
+)
 from gemini_live_interrupt._prompt import MAX_HEARD_CHARS, MAX_USER_CHARS
-from gemini_live_interrupt._scheduler import Drop, Scheduler, Send
-from gemini_live_interrupt._tracker import Tracker
 from gemini_live_interrupt.testing import FakeLiveServer
 
-from .conftest import AUDIO, M25, NOW, STORY, notes
+from .conftest import AUDIO, M25, STORY, notes
 
+# --- properties of the core over random event sequences and clocks ------------------------
 
-def msg(**content: object) -> types.LiveServerMessage:
-    return types.LiveServerMessage(server_content=types.LiveServerContent(**content))  # type: ignore[arg-type]
-
-
-def out(text: str) -> types.LiveServerMessage:
-    return msg(output_transcription=types.Transcription(text=text))
-
-
-def inp(text: str) -> types.LiveServerMessage:
-    return msg(input_transcription=types.Transcription(text=text))
-
-
-def audio(n: int) -> types.LiveServerMessage:
-    blob = types.Blob(data=b"\x01\x00" * n, mime_type="audio/pcm;rate=24000")
-    return msg(model_turn=types.Content(role="model", parts=[types.Part(inline_data=blob)]))
-
-
-# --- properties of the scheduler over random message sequences and clocks --------------------
-
-_messages = st.one_of(
-    st.sampled_from(["a", " b", "c.", ""]).map(out),
-    st.sampled_from(["x", " y", ""]).map(inp),
-    st.integers(0, 2400).map(audio),
-    st.just(msg(interrupted=True)),
-    st.just(msg(turn_complete=True)),
-    st.just(msg(interrupted=True, turn_complete=True)),
-    st.just(types.LiveServerMessage(tool_call=types.LiveServerToolCall(
-        function_calls=[types.FunctionCall(id="t", name="f", args={})]))),
+_events = st.one_of(
+    st.sampled_from(["a", " b", "c.", ""]).map(lambda t: [ModelTranscript(t)] if t else []),
+    st.sampled_from(["x", " y"]).map(lambda t: [UserWords(t)]),
+    st.sampled_from(["x", "x y"]).map(lambda t: [UserInterim(t)]),
+    st.integers(1, 4800).map(lambda n: [ModelAudio(n)]),
+    st.just([INTERRUPTED]),
+    st.just([TURN_COMPLETE]),
+    st.just([INTERRUPTED, TURN_COMPLETE]),
+    st.just([ToolCall(("t",))]),
 )
 _policies = st.builds(
     InjectionPolicy,
-    timing=st.sampled_from(["on_interrupt", "after_user_turn"]),
-    first_words_wait=st.floats(0, 2), quiet_gap=st.floats(0, 2), max_wait=st.floats(0, 5),
-    hold_output=st.booleans(), hold_timeout=st.floats(0, 3),
+    channel=st.sampled_from(["silent_content", "context_update", "client_content",
+                             "realtime_text"]),
+    first_words_wait=st.floats(0, 2),
     stall_nudge=st.one_of(st.none(), st.floats(0, 3)), stall_report=st.floats(0, 5),
 )
 
 
 @settings(max_examples=300, deadline=None)
 @given(
-    st.lists(st.tuples(st.floats(0, 1), _messages, st.booleans(), st.booleans()), max_size=40),
+    st.lists(st.tuples(st.floats(0, 1), _events, st.booleans(), st.sampled_from(
+        ["sent", "failed", "later"])), max_size=40),
     _policies, st.integers(0, 5),
 )
-def test_scheduler_invariants(
-    steps: list[tuple[float, types.LiveServerMessage, bool, bool]],
-    policy: InjectionPolicy, cap: int,
+def test_core_invariants(
+    steps: list[tuple[float, list[Event], bool, str]], policy: InjectionPolicy, cap: int,
 ) -> None:
-    assert policy.timing is not None
-    s = Scheduler(Tracker(max_history=cap), policy, policy.timing, "client_content")
+    assert policy.channel is not None
+    core = Core(policy.channel, policy, max_history=cap)
     now = 0.0
-    decided: dict[int, int] = {}  # episode -> Send/Drop count
-    for dt, message, respond, settle in steps:
+    sent: set[int] = set()
+    finished: list[int] = []
+    later: list[int] = []
+
+    def take(actions: list[Action]) -> None:
+        for a in actions:
+            if isinstance(a, Send):
+                assert a.barge_in.episode not in sent, "two notes for one barge-in"
+                assert a.barge_in.episode not in finished, "a note after its record"
+                sent.add(a.barge_in.episode)
+                assert a.barge_in.generated.startswith(a.barge_in.heard)
+            elif isinstance(a, Finished):
+                finished.append(a.record.episode)
+                assert a.record.injected == (a.record.reason is None)
+
+    for dt, events, respond, outcome in steps:
         now += dt
-        actions = s.feed(message, now)  # never raises
+        actions = core.receive(events, now)  # never raises
         for _ in range(3):  # the session's timer polls at the deadline; it must not spin
-            d = s.deadline
+            d = core.deadline
             if d is None or d > now:
                 break
-            actions += s.poll(now)
+            actions += core.poll(now)
         else:
-            raise AssertionError(f"deadline {s.deadline} stays due at {now}")
+            raise AssertionError(f"deadline {core.deadline} stays due at {now}")
+        take(actions)
         for a in actions:
-            if isinstance(a, (Send, Drop)):
-                decided[a.barge_in.episode] = decided.get(a.barge_in.episode, 0) + 1
-                assert a.barge_in.generated.startswith(a.barge_in.heard)
-            if isinstance(a, Send) and settle:
-                actions += s.settled(a.barge_in.episode, now)
+            if isinstance(a, Send):
+                if outcome == "later":
+                    later.append(a.barge_in.episode)
+                elif core.begin_note(a.barge_in.episode, "note") is None:
+                    take(core.note_sent(a.barge_in.episode, now) if outcome == "sent"
+                         else core.note_failed(a.barge_in.episode, "send failed", now))
+                else:
+                    take(core.note_failed(a.barge_in.episode, "superseded by a newer barge-in",
+                                          now))
         if respond:
-            s.tool_responded(["t"])
-        assert len(s.tracker.history) <= cap
-    assert all(count == 1 for count in decided.values()), decided  # one decision per episode
+            take(core.tool_responded(["t"], now))
+        assert len(core.history) <= cap
+    for episode in later:  # notes whose send was still going: some finish after newer ones
+        if core.begin_note(episode, "note") is None:
+            take(core.note_sent(episode, now))
+    take(core.close())
+    # Every barge-in ends in exactly one record: a note sent, or the reason why not.
+    assert sorted(finished) == list(range(1, core.episode + 1)), finished
 
 
 # --- load through the real SDK -------------------------------------------------------------------
@@ -113,7 +127,7 @@ async def test_an_interrupt_storm_keeps_one_note_per_episode_and_bounded_records
 
     async with FakeLiveServer(replies=lambda context: STORY, speed=200.0) as server:
         cm = server.client().aio.live.connect(model=M25, config=AUDIO)
-        async with Small(cm, policy=NOW, max_history=4) as session:
+        async with Small(cm, max_history=4) as session:
             tracemalloc.start()
             baseline = 0
             await session.send_realtime_input(text="Go on.")
@@ -128,7 +142,7 @@ async def test_an_interrupt_storm_keeps_one_note_per_episode_and_bounded_records
                     baseline = ours(tracemalloc.take_snapshot())
             grown = ours(tracemalloc.take_snapshot())
             tracemalloc.stop()
-            episodes_seen = session._tracker.episode
+            episodes_seen = session._core.episode
             records = session.interruptions
             history = session.history
     assert episodes_seen >= 150
@@ -141,7 +155,7 @@ async def test_an_interrupt_storm_keeps_one_note_per_episode_and_bounded_records
 async def test_a_very_long_turn_keeps_the_note_small() -> None:
     words = " ".join(f"word{i}" for i in range(3000))
     async with FakeLiveServer(replies=[words, "OK."], speed=2000.0) as server:
-        async with connect(server.client(), model=M25, config=AUDIO, policy=NOW) as session:
+        async with connect(server.client(), model=M25, config=AUDIO) as session:
             await session.send_realtime_input(text="Talk.")
             sent_stop = False
             async for m in session.receive():
@@ -161,7 +175,7 @@ async def test_a_very_long_turn_keeps_the_note_small() -> None:
 
 
 async def test_sessions_opened_before_disable_keep_working() -> None:
-    enable_interrupt_resume(policy=NOW)
+    enable_interrupt_resume()
     async with FakeLiveServer(replies=[STORY, "OK.", "Still fine."], speed=50.0) as server:
         async with server.client().aio.live.connect(model=M25, config=AUDIO) as session:
             assert isinstance(session, InterruptAwareSession)

@@ -1,43 +1,53 @@
-"""The sans-I/O tracker, fed server messages directly."""
+"""The sans-I/O tracker, fed events directly (as the core gets them from each message)."""
 
 from __future__ import annotations
 
-from google.genai import types
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from gemini_live_interrupt._events import INTERRUPTED as FLAG
+from gemini_live_interrupt._events import TURN_COMPLETE as DONE
+from gemini_live_interrupt._events import (
+    Event,
+    ModelAudio,
+    ModelText,
+    ModelTranscript,
+    UserWords,
+)
 from gemini_live_interrupt._tracker import BargeIn, Tracker
 
-
-def msg(**content: object) -> types.LiveServerMessage:
-    return types.LiveServerMessage(server_content=types.LiveServerContent(**content))  # type: ignore[arg-type]
+Message = list[Event]
 
 
-def out(text: str) -> types.LiveServerMessage:
-    return msg(output_transcription=types.Transcription(text=text))
+def out(text: str) -> Message:
+    return [ModelTranscript(text)]
 
 
-def inp(text: str) -> types.LiveServerMessage:
-    return msg(input_transcription=types.Transcription(text=text))
+def inp(text: str) -> Message:
+    return [UserWords(text)]
 
 
-def audio(nbytes: int = 4800, rate: int = 24000) -> types.LiveServerMessage:
-    blob = types.Blob(data=b"\x01\x00" * (nbytes // 2), mime_type=f"audio/pcm;rate={rate}")
-    return msg(model_turn=types.Content(role="model", parts=[types.Part(inline_data=blob)]))
+def audio(nbytes: int = 4800, rate: int = 24000) -> Message:
+    return [ModelAudio(nbytes, rate)] if nbytes else []
 
 
-def text(t: str, thought: bool = False) -> types.LiveServerMessage:
-    return msg(model_turn=types.Content(role="model", parts=[types.Part(text=t, thought=thought)]))
+def text(t: str) -> Message:
+    return [ModelText(t)] if t else []
 
 
-INTERRUPTED = msg(interrupted=True)
-TURN_COMPLETE = msg(turn_complete=True)
+INTERRUPTED: Message = [FLAG]
+TURN_COMPLETE: Message = [DONE]
 
 
-def feed(tracker: Tracker, *messages: types.LiveServerMessage) -> list[BargeIn]:
+def feed_at(tracker: Tracker, message: Message, now: float) -> list[BargeIn]:
+    b = tracker.receive(message, now)
+    return [] if b is None else [b]
+
+
+def feed(tracker: Tracker, *messages: Message) -> list[BargeIn]:
     found: list[BargeIn] = []
     for i, m in enumerate(messages):
-        found += tracker.feed(m, float(i))
+        found += feed_at(tracker, m, float(i))
     return found
 
 
@@ -84,7 +94,7 @@ def test_late_words_of_the_request_before_the_flag_go_to_the_request() -> None:
 
 def test_user_text_that_arrives_with_the_flag_counts() -> None:
     t = Tracker(max_history=4)
-    flag = msg(interrupted=True, input_transcription=types.Transcription(text="Stop"))
+    flag = [UserWords("Stop"), FLAG]
     (b,) = feed(t, out("Once"), flag)
     assert b.user_text == "Stop"
 
@@ -159,7 +169,7 @@ def test_late_chunks_after_the_flag_are_not_heard() -> None:
 
 def test_output_in_the_same_message_as_the_flag_is_dropped() -> None:
     t = Tracker(max_history=4)
-    cut = msg(interrupted=True, output_transcription=types.Transcription(text=" dropped"))
+    cut = [FLAG, ModelTranscript(" dropped")]
     (b,) = feed(t, out("Kept"), audio(96000), cut)  # 2 s of audio, all played by t=2
     assert b.heard == "Kept"
     assert b.received_seconds == 2.0
@@ -172,9 +182,10 @@ def test_output_after_user_speech_following_a_flag_starts_a_new_turn() -> None:
     assert t.history == [("model", "Old"), ("user", "New question"), ("model", "New answer")]
 
 
-def test_text_modality_turns_use_text_parts_and_skip_thoughts() -> None:
+def test_text_modality_turns_use_text_parts() -> None:
     t = Tracker(max_history=4)
-    (b,) = feed(t, text("thinking...", thought=True), text("Para"), text("graph"), INTERRUPTED)
+    # (thoughts never become events: test_events.py)
+    (b,) = feed(t, text("Para"), text("graph"), INTERRUPTED)
     assert b.heard == "Paragraph"
 
 
@@ -193,10 +204,9 @@ def test_echo_mismatch_gives_the_held_chunks_back_to_the_user() -> None:
     assert t.history == [("user", "Note book please")]
 
 
-def test_messages_without_server_content_are_ignored() -> None:
+def test_messages_without_events_are_ignored() -> None:
     t = Tracker(max_history=4)
-    assert t.feed(types.LiveServerMessage(), 0.0) == []
-    assert t.feed(types.LiveServerMessage(tool_call=types.LiveServerToolCall()), 0.0) == []
+    assert t.receive([], 0.0) is None
 
 
 # --- properties over random message sequences ------------------------------------------------
@@ -208,22 +218,21 @@ _messages = st.one_of(
     st.text(max_size=6).map(text),
     st.just(INTERRUPTED),
     st.just(TURN_COMPLETE),
-    st.just(msg(interrupted=True, turn_complete=True)),
-    st.just(types.LiveServerMessage()),
+    st.just([FLAG, DONE]),
+    st.just([]),
 )
 
 
 @settings(max_examples=300, deadline=None)
 @given(st.lists(_messages, max_size=40), st.integers(0, 6))
 def test_invariants_over_random_sequences(
-    messages: list[types.LiveServerMessage], cap: int
+    messages: list[Message], cap: int
 ) -> None:
     t = Tracker(max_history=cap)
     episodes: list[int] = []
     output_since = True
     for i, m in enumerate(messages):
-        found = t.feed(m, float(i))  # never raises
-        sc = m.server_content
+        found = feed_at(t, m, float(i))  # never raises
         assert len(found) <= 1
         if found:
             assert output_since, "a second note for the same episode"
@@ -232,10 +241,8 @@ def test_invariants_over_random_sequences(
             b = found[0]
             assert b.generated.startswith(b.heard)
             assert len(b.history) <= cap
-        if sc is not None and not sc.interrupted and (
-            (sc.output_transcription and sc.output_transcription.text)
-            or (sc.model_turn and any(p.text or p.inline_data for p in sc.model_turn.parts or ()))
-        ):
+        if FLAG not in m and any(isinstance(e, (ModelTranscript, ModelText, ModelAudio))
+                                 for e in m):
             output_since = True
         assert len(t.history) <= cap
     assert episodes == list(range(1, len(episodes) + 1))

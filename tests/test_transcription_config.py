@@ -30,7 +30,7 @@ from gemini_live_interrupt._config import (
 )
 from gemini_live_interrupt.testing import FakeLiveServer
 
-from .conftest import AUDIO, M25, NOW, STORY
+from .conftest import AUDIO, M25, STORY
 from .test_session import SPEED, barge_in_turn, settled
 
 BARE: dict[str, Any] = {"response_modalities": ["AUDIO"]}  # no transcription at all
@@ -247,7 +247,7 @@ async def test_direct_session_warns_once(caplog: pytest.LogCaptureFixture) -> No
     async with FakeLiveServer(replies=["Hi."], speed=SPEED) as server:
         cm = server.client().aio.live.connect(model=M25, config={
             **BARE, "output_audio_transcription": {}})
-        async with InterruptAwareSession(cm, policy=NOW) as session:
+        async with InterruptAwareSession(cm) as session:
             await session.send_realtime_input(text="Hello.")
             async for _ in session.receive():
                 pass
@@ -284,7 +284,7 @@ def test_a_context_manager_whose_config_cannot_be_seen_gets_no_warning(
 
 async def test_barge_in_without_transcription_in_the_config_still_has_heard() -> None:
     async with FakeLiveServer(replies=[STORY, "Dragons, then."], speed=SPEED) as server:
-        async with connect(server.client(), policy=NOW, model=M25, config=BARE) as session:
+        async with connect(server.client(), model=M25, config=BARE) as session:
             await barge_in_turn(session)
             (record,) = await settled(session)
             async for _ in session.receive():

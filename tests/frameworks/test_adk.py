@@ -23,11 +23,11 @@ from gemini_live_interrupt.testing import FakeLiveServer, ToolCall
 
 from ..conftest import M25, M38, STORY, notes
 from ._adk import LiveApp, agent_for
+from ._scaled import scaled
 
 SPEED = 10.0
-#: The server runs SPEED x real time; the library's wait for the user's first words (real
-#: seconds) is scaled the same way, as the field's 0.3 s is to its ~1 s until the answer.
-SCALED = InjectionPolicy(first_words_wait=0.3 / SPEED)
+#: The server runs SPEED x real time: the sessions the shim opens run on that clock too.
+SCALED = scaled(SPEED)
 ANSWER = "Dragons, then."
 MODELS = [pytest.param(M25, id="2.5"), pytest.param(M38, id="3.8")]
 
@@ -37,10 +37,11 @@ def words(text: str) -> int:
 
 
 def shim_recording_sessions(policy: InjectionPolicy | None = None) -> list[InterruptAwareSession]:
-    """Turn the shim on; the returned list collects every session it opens."""
+    """Turn the shim on (sessions on the server's clock); the returned list collects every
+    session it opens."""
     opened: list[InterruptAwareSession] = []
 
-    class Recorded(InterruptAwareSession):
+    class Recorded(SCALED):  # type: ignore[valid-type,misc]
         def __init__(self, *args: Any, **kwargs: Any) -> None:
             super().__init__(*args, **kwargs)
             opened.append(self)
@@ -125,7 +126,7 @@ async def test_barge_in_reaches_adk_and_the_model_answers(model: str) -> None:
 
 @pytest.mark.parametrize("model", MODELS)
 async def test_barge_in_with_the_shim(model: str) -> None:
-    opened = shim_recording_sessions(SCALED)
+    opened = shim_recording_sessions()
     async with FakeLiveServer(replies=[STORY, ANSWER], speed=SPEED,
                               user_transcripts=["Tell me a story.", "What about dragons?"]
                               ) as server:
@@ -153,9 +154,7 @@ async def test_barge_in_with_the_shim(model: str) -> None:
 async def test_barge_in_with_the_shim_noting_at_once(model: str) -> None:
     # A turn-starting channel, chosen explicitly: the note goes out at `interrupted` as a
     # clientContent turn the model answers.
-    opened = shim_recording_sessions(InjectionPolicy(timing="on_interrupt",
-                                                     channel="client_content",
-                                                     first_words_wait=0.3 / SPEED))
+    opened = shim_recording_sessions(InjectionPolicy(channel="client_content"))
     async with FakeLiveServer(replies=[STORY, ANSWER, "And more."], speed=SPEED,
                               user_transcripts=["Tell me a story.", "What about dragons?"]
                               ) as server:

@@ -15,16 +15,16 @@ import pytest
 
 pytest.importorskip("livekit.plugins.google.realtime")
 
-from gemini_live_interrupt import InjectionPolicy, InterruptAwareSession, enable_interrupt_resume
+from gemini_live_interrupt import InterruptAwareSession, enable_interrupt_resume
 from gemini_live_interrupt.testing import FakeLiveServer
 
 from ..conftest import M25, M38, STORY, notes
 from ._livekit import App, Microphone, realtime_model
+from ._scaled import scaled
 
 SPEED = 10.0
-#: The server runs SPEED x real time; the library's wait for the user's first words (real
-#: seconds) is scaled the same way, as the field's 0.3 s is to its ~1 s until the answer.
-SCALED = InjectionPolicy(first_words_wait=0.3 / SPEED)
+#: The server runs SPEED x real time: the sessions the shim opens run on that clock too.
+SCALED = scaled(SPEED)
 ASK = "Tell me a story."
 BARGE = "What about dragons?"
 DRAGONS = "Dragons live far away in the mountains."
@@ -120,7 +120,7 @@ async def test_barge_in_plain(model_name: str) -> None:
 
 @pytest.mark.parametrize("model_name", [M25, M38])
 async def test_barge_in_with_shim(model_name: str) -> None:
-    enable_interrupt_resume(policy=SCALED)
+    enable_interrupt_resume(session_class=SCALED)
     server, app, wrapped = await conversation(model_name)
     # The plugin keeps the wrapper as its session, so the app can report playback to it.
     assert isinstance(wrapped, InterruptAwareSession)

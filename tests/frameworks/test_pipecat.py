@@ -16,7 +16,6 @@ from loguru import logger
 from pipecat.frames.frames import InterruptionFrame, LLMFullResponseStartFrame, TTSTextFrame
 
 from gemini_live_interrupt import (
-    InjectionPolicy,
     InterruptAwareSession,
     enable_interrupt_resume,
 )
@@ -24,11 +23,11 @@ from gemini_live_interrupt.testing import FakeLiveServer
 
 from ..conftest import M25, M38, STORY, notes
 from ._pipecat import PipecatApp
+from ._scaled import scaled
 
 SPEED = 10.0
-#: The server runs SPEED x real time; the library's wait for the user's first words (real
-#: seconds) is scaled the same way, as the field's 0.3 s is to its ~1 s until the answer.
-SCALED = InjectionPolicy(first_words_wait=0.3 / SPEED)
+#: The server runs SPEED x real time: the sessions the shim opens run on that clock too.
+SCALED = scaled(SPEED)
 REPLIES = ["Hello there, how are you today?", STORY, "Dragons, yes. Big ones."]
 SAID = ["Hi.", "Tell me a story.", "What about dragons?"]
 TIMEOUT = 20.0  # generous: real seconds, whatever the server's timing
@@ -118,7 +117,7 @@ async def test_barge_in_through_the_pipeline(model: str, warnings: list[str]) ->
 
 @pytest.mark.parametrize("model", [M25, M38])
 async def test_barge_in_through_the_pipeline_with_the_shim(model: str) -> None:
-    enable_interrupt_resume(policy=SCALED)
+    enable_interrupt_resume(session_class=SCALED)
     async with FakeLiveServer(replies=REPLIES, speed=SPEED, user_transcripts=SAID) as server:
         async with PipecatApp(server, model) as app:
             session = app.llm._session  # where pipecat keeps its genai session
@@ -142,9 +141,10 @@ async def test_barge_in_through_the_pipeline_with_the_shim(model: str) -> None:
     assert not any(m.kind == "realtime_input" and "text" in m.data for m in server.received)
     assistant = [m["content"] for m in app.context.get_messages() if m["role"] == "assistant"]
     assert not any("Interruption note" in str(text) for text in assistant)
-    # Pipecat never reports playback, so "heard" is the session's wall-clock estimate (it
-    # plays nothing at SPEED x real time).
-    assert record.generated
+    # Pipecat never reports playback, so "heard" is the session's real-time estimate, on the
+    # server's clock: a start of the story, short of what was generated.
+    assert record.heard and REPLIES[1].startswith(record.heard)
+    assert record.generated.startswith(record.heard) and record.generated != record.heard
 
 
 @pytest.mark.parametrize("model", [M25, M38])

@@ -147,7 +147,8 @@ class Core:
     # --- inputs -------------------------------------------------------------------------------
 
     def receive(self, events: Sequence[Event], now: float) -> list[Action]:
-        """Take one server message's events; return what to do now."""
+        """Take one server message's events (in ``events_of`` order: tool calls last); return
+        what to do now."""
         tracker = self._tracker
         actions: list[Action] = []
         barge_in = tracker.receive(events, now)
@@ -155,14 +156,24 @@ class Core:
             actions += self._on_barge_in(barge_in, now)
         if tracker.echo:
             actions.append(_HIDE_ECHO)
-        for event in events:
-            if isinstance(event, ToolCall):
-                self._tools.update(event.ids)
-            elif isinstance(event, ToolCallCancelled):
-                self._tools.difference_update(event.ids)
+        if events and isinstance(events[-1], (ToolCall, ToolCallCancelled)):  # they come last
+            for event in events:
+                if isinstance(event, ToolCall):
+                    self._tools.update(event.ids)
+                elif isinstance(event, ToolCallCancelled):
+                    self._tools.difference_update(event.ids)
         if self._waiting is not None or self._watch is not None:
             actions += self.poll(now)
         return actions
+
+    def audio(self, nbytes: int, rate: int, now: float) -> list[Action]:
+        """A message that is one audio chunk of ``nbytes`` at ``rate`` Hz and nothing else: the
+        same as ``receive([ModelAudio(nbytes, rate)], now)``, on the short path nine messages in
+        ten take."""
+        self._tracker.audio(nbytes, rate, now)
+        if self._waiting is None and self._watch is None:
+            return []
+        return self.poll(now)
 
     def played(self, seconds: float) -> None:
         """The app played ``seconds`` more of the current turn's audio (validated by the caller).
@@ -192,6 +203,15 @@ class Core:
         # an `interrupted` before the user speaks again was caused by the note, not the user.
         self._tracker.note_sent(prompt if self.channel == "realtime_text" else None)
         return None
+
+    def draft(self, episode: int, prompt: str) -> Interruption | None:
+        """``episode``'s record as it will be if ``prompt`` is sent (for ``should_inject``);
+        ``None`` once it is finished."""
+        note = self._notes.get(episode)
+        if note is None:
+            return None
+        note.prompt = prompt
+        return self._record(note, injected=False, reason=None, error=None)
 
     def note_sent(self, episode: int, now: float) -> list[Action]:
         """``episode``'s note is on the wire."""
@@ -227,8 +247,10 @@ class Core:
     @property
     def deadline(self) -> float | None:
         """When ``poll`` next has something to decide (session clock), or ``None``."""
-        times: list[float] = []
         note = self._waiting
+        if note is None and self._watch is None:
+            return None  # the usual case, asked after every message: answered at once
+        times: list[float] = []
         if note is not None and not self._tools:  # a tool response re-arms the clock
             times.append(note.since + self.policy.first_words_wait)
         w = self._watch
@@ -293,8 +315,12 @@ class Core:
     def _finish(self, note: _Note, *, injected: bool = False, reason: Reason | None = None,
                 error: str | None = None) -> Finished:
         self._notes.pop(note.barge_in.episode, None)
+        return Finished(self._record(note, injected=injected, reason=reason, error=error))
+
+    def _record(self, note: _Note, *, injected: bool, reason: Reason | None,
+                error: str | None) -> Interruption:
         b = note.barge_in
-        return Finished(Interruption(
+        return Interruption(
             episode=b.episode,
             heard=tidy(b.heard),
             user_text=tidy(b.user_text),
@@ -308,7 +334,7 @@ class Core:
             reason=reason,
             error=error,
             at=b.at,
-        ))
+        )
 
     def _watch_after(self, note: _Note) -> None:
         # Only the latest barge-in is watched for a stall (a newer one replaced the watch);

@@ -1,13 +1,15 @@
 """The library's own events: what the core needs of a server message, and nothing more.
 
+Treat them as immutable (they are not frozen only because a frozen dataclass is slower to
+build, and one is built for every audio chunk).
+
 ``events_of`` turns a ``LiveServerMessage`` into these at the edge, so the core never sees
-the SDK's types and its tests build events directly. It reads the message by attribute, so
-it works on every google-genai the package supports (fields added in 3.x are optional).
+the SDK's types and its tests build events directly. It reads the message's fields with
+defaults, so it works on every google-genai the package supports (3.x added fields).
 """
 
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -29,12 +31,13 @@ __all__ = [
     "TurnComplete",
     "UserInterim",
     "UserWords",
+    "audio_chunk",
     "events_of",
     "without_input_transcription",
 ]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class UserWords:
     """Final input transcription: the user's words (``finished``: the utterance is over)."""
 
@@ -42,14 +45,14 @@ class UserWords:
     finished: bool = False
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class UserInterim:
     """Interim input transcription: a hypothesis the final words replace."""
 
     text: str
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class ModelAudio:
     """A chunk of the model's audio: ``nbytes`` of PCM16 mono at ``rate`` Hz."""
 
@@ -57,14 +60,14 @@ class ModelAudio:
     rate: int = 24000
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class ModelText:
     """Text the model wrote (a text-modality turn; thoughts are left out)."""
 
     text: str
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class ModelTranscript:
     """Output transcription of the model's audio; ``timings``: each word's (start, end)."""
 
@@ -72,24 +75,24 @@ class ModelTranscript:
     timings: tuple[tuple[float, float], ...] | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Interrupted:
     """``server_content.interrupted``: the user cut in (or the service says so)."""
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class TurnComplete:
     """``server_content.turn_complete``: the model's turn is over."""
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class ToolCall:
     """The model called tools; a note waits until they are answered."""
 
     ids: tuple[str, ...]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class ToolCallCancelled:
     """The service cancelled these tool calls."""
 
@@ -103,18 +106,26 @@ INTERRUPTED = Interrupted()
 TURN_COMPLETE = TurnComplete()
 
 
-@functools.lru_cache(maxsize=32)
+_RATES: dict[str, int] = {}
+
+
 def _rate_of(mime_type: str) -> int:
-    # "audio/pcm;rate=24000"; the Live API's output default is 24 kHz.
-    for param in mime_type.split(";")[1:]:
-        key, _, value = param.strip().partition("=")
-        if key.strip() == "rate" and value.strip().isdigit() and int(value) > 0:
-            return int(value)
-    return 24000
+    # "audio/pcm;rate=24000"; the Live API's output default is 24 kHz. A plain dict, not
+    # lru_cache: this runs for every audio chunk, and the cache call costs more than the lookup.
+    rate = _RATES.get(mime_type)
+    if rate is None:
+        rate = 24000
+        for param in mime_type.split(";")[1:]:
+            key, _, value = param.strip().partition("=")
+            if key.strip() == "rate" and value.strip().isdigit() and int(value) > 0:
+                rate = int(value)
+        if len(_RATES) < 64:
+            _RATES[mime_type] = rate
+    return rate
 
 
 def _timings(transcription: Any) -> tuple[tuple[float, float], ...] | None:
-    words = getattr(transcription, "words", None)  # absent before google-genai 3.x
+    words = transcription.__dict__.get("words")  # absent before google-genai 3.x
     if not words:
         return None
     out: list[tuple[float, float]] = []
@@ -127,41 +138,103 @@ def _timings(transcription: Any) -> tuple[tuple[float, float], ...] | None:
     return tuple(out)
 
 
+_MODEL_TURN_ONLY = frozenset({"model_turn"})
+_CONTENT_ONLY = frozenset({"server_content"})
+_INLINE_DATA_ONLY = frozenset({"inline_data"})
+_OUTPUT_ONLY = frozenset({"output_transcription"})
+_CONTENT_AND_USAGE = frozenset({"server_content", "usage_metadata"})
+
+
+def audio_chunk(message: types.LiveServerMessage) -> tuple[int, int] | None:
+    """``(nbytes, rate)`` when ``message`` is one audio chunk and nothing else, else ``None``
+    (then ``events_of`` says what it is).
+
+    Nine messages in ten are such a chunk: this is their short path. What a message holds is
+    told by the fields the wire set (pydantic's record of them), without reading the others;
+    anything unexpected (a field set to null, two parts) sends it down the full path.
+    """
+    try:
+        if message.__pydantic_fields_set__ != _CONTENT_ONLY:
+            return None
+        content = message.server_content
+        if content.__pydantic_fields_set__ != _MODEL_TURN_ONLY:  # type: ignore[union-attr]
+            return None
+        (part,) = content.model_turn.parts  # type: ignore[union-attr,misc]
+        if part.__pydantic_fields_set__ != _INLINE_DATA_ONLY:
+            return None
+        blob = part.inline_data
+        data = blob.data  # type: ignore[union-attr]
+        mime = blob.mime_type  # type: ignore[union-attr]
+        if data and mime and mime.startswith("audio/"):
+            return len(data), _RATES.get(mime) or _rate_of(mime)
+    except (AttributeError, TypeError, ValueError):
+        pass
+    return None
+
+
 def events_of(message: types.LiveServerMessage) -> list[Event]:
     """The events in one server message, in the order the core takes them.
 
     User speech comes first (a transcript in the same message as ``interrupted`` belongs to
     the barge-in), then ``interrupted``, the model's output, ``turn_complete``, tool calls.
     """
-    events: list[Event] = []
-    content = message.server_content
-    if content is not None:
-        heard = content.input_transcription
-        if heard is not None and (heard.text or heard.finished):
-            events.append(UserWords(heard.text or "", bool(heard.finished)))
-        interim = getattr(content, "interim_input_transcription", None)  # google-genai >= 3
-        if interim is not None and interim.text:
-            events.append(UserInterim(interim.text))
-        if content.interrupted:
-            events.append(INTERRUPTED)
+    # Fields are read from the models' __dict__: a pydantic attribute read costs ~10x a dict
+    # lookup (BaseModel defines __getattr__, so CPython cannot specialise it), and this runs
+    # for every message the app receives. .get() also covers fields an older SDK lacks.
+    fields = message.__dict__
+    content = fields.get("server_content")
+    if content is not None and content.__pydantic_fields_set__ == _OUTPUT_ONLY \
+            and message.__pydantic_fields_set__ <= _CONTENT_AND_USAGE:
+        # The next most common message: one transcript chunk of the model's speech.
         out = content.output_transcription
-        if out is not None and out.text:
-            # Before this message's audio: a transcript is tied to the audio that came with it.
-            events.append(ModelTranscript(out.text, _timings(out)))
-        turn = content.model_turn
+        text = out.text if out is not None else None
+        if not text:
+            return []
+        timed = "words" in out.__pydantic_fields_set__
+        return [ModelTranscript(text, _timings(out) if timed else None)]
+    events: list[Event] = []
+    if content is not None:
+        c = content.__dict__
+        heard = c.get("input_transcription")
+        if heard is not None:
+            h = heard.__dict__
+            text = h.get("text")
+            if text or h.get("finished"):
+                events.append(UserWords(text or "", bool(h.get("finished"))))
+        interim = c.get("interim_input_transcription")  # google-genai >= 3
+        if interim is not None:
+            text = interim.__dict__.get("text")
+            if text:
+                events.append(UserInterim(text))
+        if c.get("interrupted"):
+            events.append(INTERRUPTED)
+        out = c.get("output_transcription")
+        if out is not None:
+            text = out.__dict__.get("text")
+            if text:
+                # Before this message's audio: a transcript is tied to the audio with it.
+                events.append(ModelTranscript(text, _timings(out)))
+        turn = c.get("model_turn")
         if turn is not None:
-            for part in turn.parts or ():
-                blob = part.inline_data
-                if blob is not None and blob.data and (blob.mime_type or "").startswith("audio/"):
-                    events.append(ModelAudio(len(blob.data), _rate_of(blob.mime_type or "")))
-                elif part.text and not part.thought:
-                    events.append(ModelText(part.text))
-        if content.turn_complete:
+            for part in turn.__dict__.get("parts") or ():
+                p = part.__dict__
+                blob = p.get("inline_data")
+                if blob is not None:
+                    b = blob.__dict__
+                    data = b.get("data")
+                    mime = b.get("mime_type") or ""
+                    if data and mime.startswith("audio/"):
+                        events.append(ModelAudio(len(data), _rate_of(mime)))
+                        continue
+                text = p.get("text")
+                if text and not p.get("thought"):
+                    events.append(ModelText(text))
+        if c.get("turn_complete"):
             events.append(TURN_COMPLETE)
-    call = message.tool_call
+    call = fields.get("tool_call")
     if call is not None:
         events.append(ToolCall(tuple(fc.id or "" for fc in call.function_calls or ())))
-    cancelled = message.tool_call_cancellation
+    cancelled = fields.get("tool_call_cancellation")
     if cancelled is not None:
         events.append(ToolCallCancelled(tuple(cancelled.ids or ())))
     return events

@@ -18,7 +18,7 @@ from google.genai.live import AsyncSession
 
 from ._channels import instruction_text, send_note
 from ._core import Action, Core, Finished, HideEcho, Nudge, Send, Stalled
-from ._events import events_of, without_input_transcription
+from ._events import audio_chunk, events_of, without_input_transcription
 from ._options import check_options, connect_kwargs, resolve_channel, warn_missing_transcription
 from ._playback import Playback
 from ._policy import DEFAULT_MODEL_TABLE, Channel, InjectionPolicy
@@ -116,6 +116,8 @@ class InterruptAwareSession(_SessionBase):
         self._tasks: set[asyncio.Task[None]] = set()
         self._hooks: set[asyncio.Task[None]] = set()
         self._timer: asyncio.Task[None] | None = None
+        # Called with the session once connected (the shim's on_session; it logs errors).
+        self._on_connected: Callable[[InterruptAwareSession], None] | None = None
 
     # --- the wrapped session -------------------------------------------------------------
 
@@ -137,6 +139,8 @@ class InterruptAwareSession(_SessionBase):
 
     async def __aenter__(self) -> Self:
         self._raw = await self._connection.__aenter__()
+        if self._on_connected is not None:
+            self._on_connected(self)
         return self
 
     async def __aexit__(
@@ -251,7 +255,13 @@ class InterruptAwareSession(_SessionBase):
     def _observe(self, message: types.LiveServerMessage) -> bool:
         """Feed the core; True when the message carries our own note's transcription."""
         try:
-            actions = self._core.receive(events_of(message), self.clock())
+            chunk = audio_chunk(message)
+            if chunk is not None:
+                actions = self._core.audio(chunk[0], chunk[1], self.clock())
+                if not actions:
+                    return False  # the usual case; a chunk never moves the core's deadline
+            else:
+                actions = self._core.receive(events_of(message), self.clock())
         except Exception:
             # Never let our bookkeeping break the app's receive loop.
             logger.exception("gemini_live_interrupt: could not track a server message")
@@ -303,8 +313,11 @@ class InterruptAwareSession(_SessionBase):
         if prompt is None:
             self._failed(episode, "builder returned None")
             return
+        draft = self._core.draft(episode, prompt)
+        if draft is None:
+            return  # the session closed while the note was being written
         try:
-            wanted = self.should_inject(self._draft(barge_in, prompt))
+            wanted = self.should_inject(draft)
         except Exception:
             logger.exception("gemini_live_interrupt: should_inject raised; injecting anyway")
             wanted = True
@@ -329,15 +342,6 @@ class InterruptAwareSession(_SessionBase):
                 error: str | None = None) -> None:
         self._dispatch(self._core.note_failed(episode, reason, self.clock(), prompt=prompt,
                                               error=error))
-
-    def _draft(self, barge_in: BargeIn, prompt: str) -> Interruption:
-        # What should_inject sees: the record as it will be if the note goes.
-        return Interruption(
-            episode=barge_in.episode, heard=tidy(barge_in.heard),
-            user_text=tidy(barge_in.user_text), generated=tidy(barge_in.generated),
-            history=barge_in.history, played_seconds=barge_in.played_seconds,
-            received_seconds=barge_in.received_seconds, injected=False, prompt=prompt,
-            channel=self.policy.channel, reason=None, at=barge_in.at)
 
     def _default_prompt(self, heard: str, user_text: str, history: list[tuple[str, str]]) -> str:
         # A model-role note is read as the model's own words: it is worded as its memory.

@@ -165,14 +165,31 @@ class Tracker:
         if squashed:
             self._notes.append(squashed)
 
+    def audio(self, nbytes: int, rate: int, now: float) -> None:
+        """A message that is one audio chunk and nothing else (the short path)."""
+        turn = self._turn
+        if turn is None or turn.complete or turn.interrupted:
+            turn = self._output_turn()
+            if turn is None:
+                return
+        turn.audio_rate = rate
+        turn.timeline.add_audio(nbytes / (2 * rate), now)
+
     def receive(self, events: Sequence[Event], now: float) -> BargeIn | None:
         """Take one server message's events; return the barge-in they start, if any."""
         self.echo = False
-        cut = False
-        for event in events:
-            if isinstance(event, Interrupted):
-                cut = True
-                break
+        if len(events) == 1:
+            event = events[0]
+            if type(event) is ModelAudio:
+                self.audio(event.nbytes, event.rate, now)
+                return None
+            cut = type(event) is Interrupted
+        else:
+            cut = False
+            for event in events:
+                if isinstance(event, Interrupted):
+                    cut = True
+                    break
         if cut and self._output_since_flag and not self._note_out:
             self._late_words_to_request()
         found: BargeIn | None = None

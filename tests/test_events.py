@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from google.genai import types
 
 from gemini_live_interrupt._events import (
@@ -14,6 +15,7 @@ from gemini_live_interrupt._events import (
     ToolCallCancelled,
     UserInterim,
     UserWords,
+    audio_chunk,
     events_of,
     without_input_transcription,
 )
@@ -94,3 +96,62 @@ def test_without_input_transcription() -> None:
     assert stripped.server_content.turn_complete and not stripped.server_content.input_transcription
     plain = types.LiveServerMessage(setup_complete=types.LiveServerSetupComplete())
     assert without_input_transcription(plain) is plain
+
+
+def wire(frame: dict[str, object]) -> types.LiveServerMessage:
+    """A message as the SDK builds it from a frame it received (AsyncSession._receive)."""
+    from google.genai import _live_converters
+
+    converted = _live_converters._LiveServerMessage_from_mldev(frame)
+    return types.LiveServerMessage._from_response(
+        response=converted, kwargs=types.LiveServerMessage().model_dump())
+
+
+AUDIO_PART = {"inlineData": {"mimeType": "audio/pcm;rate=16000", "data": "AAAAAA=="}}
+
+
+def test_a_lone_audio_chunk_takes_the_short_path_and_says_the_same() -> None:
+    m = wire({"serverContent": {"modelTurn": {"parts": [AUDIO_PART]}}})
+    assert audio_chunk(m) == (4, 16000)
+    assert events_of(m) == [ModelAudio(4, 16000)]
+
+
+@pytest.mark.parametrize("frame", [
+    {"serverContent": {"modelTurn": {"parts": [AUDIO_PART]}, "interrupted": True}},
+    {"serverContent": {"modelTurn": {"parts": [AUDIO_PART]},
+                       "outputTranscription": {"text": "Hi"}}},
+    {"serverContent": {"modelTurn": {"parts": [AUDIO_PART]}, "turnComplete": True}},
+    {"serverContent": {"modelTurn": {"parts": [AUDIO_PART, AUDIO_PART]}}},
+    {"serverContent": {"modelTurn": {"parts": [{**AUDIO_PART, "text": "x"}]}}},
+    {"serverContent": {"modelTurn": {"parts": [
+        {"inlineData": {"mimeType": "image/png", "data": "AAAA"}}]}}},
+    {"serverContent": {"modelTurn": {"parts": [AUDIO_PART]}},
+     "toolCall": {"functionCalls": [{"id": "a", "name": "f"}]}},
+    {"serverContent": {"modelTurn": {"parts": [AUDIO_PART]}},
+     "usageMetadata": {"totalTokenCount": 3}},
+    {"serverContent": {"interrupted": True}},
+    {"setupComplete": {}},
+])
+def test_anything_more_than_one_audio_chunk_takes_the_full_path(frame: dict[str, object]) -> None:
+    assert audio_chunk(wire(frame)) is None
+
+
+def test_a_message_built_in_code_is_read_the_same_either_way() -> None:
+    # Built by hand (not from a frame), fields set to their defaults still count as set: the
+    # short path declines and the full path reads it.
+    m = msg(model_turn=types.Content(parts=[part_audio(8)]), interrupted=None)
+    assert audio_chunk(m) is None and events_of(m) == [ModelAudio(8, 24000)]
+
+
+def test_a_lone_transcript_chunk_is_read_in_full() -> None:
+    m = wire({"serverContent": {"outputTranscription": {"text": " hi"}},
+              "usageMetadata": {"totalTokenCount": 3}})
+    assert events_of(m) == [ModelTranscript(" hi")]
+    assert events_of(wire({"serverContent": {"outputTranscription": {"text": ""}}})) == []
+
+
+@needs_word_timestamps
+def test_a_lone_transcript_chunk_keeps_its_word_timestamps() -> None:
+    m = wire({"serverContent": {"outputTranscription": {"text": " hi", "words": [
+        {"word": "hi", "startOffset": "0.1s", "endOffset": "0.3s"}]}}})
+    assert events_of(m) == [ModelTranscript(" hi", ((0.1, 0.3),))]

@@ -28,7 +28,9 @@ from google.adk.models.google_llm import Gemini
 from google.adk.runners import InMemoryRunner
 from google.genai import types
 
-from gemini_live_interrupt.testing import FakeLiveServer, user_audio
+from gemini_live_interrupt.testing import FakeLiveServer, SimulatedSpeaker, user_audio
+
+from ._heard import CALL, Call
 
 CHUNK = 0.05  # seconds of microphone audio per send_realtime() call
 APP, USER = "adk-test", "user"
@@ -55,10 +57,21 @@ def audio_run_config() -> RunConfig:
 
 
 class LiveApp:
-    """``runner.run_live`` in the background, recording every event the app sees."""
+    """``runner.run_live`` in the background, recording every event the app sees.
 
-    def __init__(self, server: FakeLiveServer, agent: Agent) -> None:
+    With a ``speaker`` it also plays the model's audio, as the app's own output does: audio
+    parts go to the speaker, ``event.interrupted`` stops it (the speaker reports each block it
+    writes to its ``playback``: the recipe gives it the ``call``). With a ``call`` the app
+    marks what it runs as that call (``CALL``) before it starts ``run_live``, so the shim's
+    ``on_session`` hands the call its session.
+    """
+
+    def __init__(self, server: FakeLiveServer, agent: Agent, *,
+                 speaker: SimulatedSpeaker | None = None, call: Call | None = None) -> None:
         self.server = server
+        self.speaker = speaker
+        self.call = call
+        self._turn_over = True  # the next audio part starts a model turn (for the speaker)
         self.runner = InMemoryRunner(agent=agent, app_name=APP)
         self.queue = LiveRequestQueue()
         self.events: list[Event] = []
@@ -69,22 +82,51 @@ class LiveApp:
     async def __aenter__(self) -> LiveApp:
         session = await self.runner.session_service.create_session(app_name=APP, user_id=USER)
         self.session_id = session.id
+        if self.speaker is not None:
+            await self.speaker.__aenter__()
         self._task = asyncio.create_task(self._run(session.id))
         return self
 
     async def __aexit__(self, *exc: object) -> None:
-        await self.close()
+        try:
+            await self.close()
+        finally:
+            if self.speaker is not None:
+                await self.speaker.__aexit__(None, None, None)
 
     async def _run(self, session_id: str) -> None:
+        if self.call is not None:
+            CALL.set(self.call)  # the recipe: this task and what it starts belong to the call
         try:
             async for event in self.runner.run_live(
                 user_id=USER, session_id=session_id, live_request_queue=self.queue,
                 run_config=audio_run_config(),
             ):
                 self.events.append(event)
+                self._play(event)
                 self._changed.set()
         finally:
             self._changed.set()
+
+    def _play(self, event: Event) -> None:
+        """The app's audio output (docs/frameworks.md, ADK): play audio parts, stop on
+        ``interrupted``. The speaker reports what it writes (``call.played``)."""
+        speaker = self.speaker
+        if speaker is None:
+            return
+        if event.interrupted:
+            speaker.clear()
+            self._turn_over = True
+            return
+        for part in event.content.parts or () if event.content else ():
+            blob = part.inline_data
+            if blob and blob.data and (blob.mime_type or "").startswith("audio/pcm"):
+                if self._turn_over:  # only for the ground truth: played counts per turn
+                    speaker.new_turn()
+                    self._turn_over = False
+                speaker.write(blob.data)
+        if event.turn_complete:
+            self._turn_over = True
 
     @property
     def running(self) -> bool:

@@ -5,22 +5,30 @@ a microphone that keeps streaming 16 kHz frames into ``session.push_audio`` (spe
 talks, silence otherwise), and a speaker that consumes each ``generation_created`` event's audio
 stream at playback pace and stops the current reply on ``input_speech_started`` (LiveKit's own
 interruption signal). Everything else is the plugin's own code talking to the offline server.
+
+Below, what LiveKit's own ``AgentSession`` needs to run without a room (``MicInput``,
+``SpeakerOutput``), and the playback recipe of docs/frameworks.md (``report_playback``).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
 from livekit import rtc
-from livekit.agents import llm
+from livekit.agents import AgentSession, llm
+from livekit.agents.voice import io
 from livekit.plugins.google.realtime import RealtimeModel
 
 from gemini_live_interrupt.testing import FakeLiveServer, user_audio
 
+from ._heard import Call, Speaker
+
 RATE = 16000
+OUTPUT_RATE = 24000  # the Live API's audio
 CHUNK = 0.05  # LiveKit re-chunks input into 50 ms frames (realtime_api.py:511-516)
 
 
@@ -46,16 +54,16 @@ class Reply:
 class App:
     """Listens to the session's events and plays its audio, as LiveKit's agent pipeline does."""
 
-    def __init__(self, session: Any, *, speed: float) -> None:
+    def __init__(self, session: Any, *, speed: float, call: Call | None = None) -> None:
         self.session = session
         self.speed = speed
+        self.call = call  # reports what it plays to call.session (the shim's on_session)
         self.replies: list[Reply] = []
         self.speech_started: list[int] = []  # for each input_speech_started: #replies then
         self.interrupted_playing: list[Reply] = []  # replies stopped by input_speech_started
         self.transcripts: list[tuple[str, bool]] = []  # (transcript, is_final)
         self.errors: list[llm.RealtimeModelError] = []
         self.metrics: list[Any] = []
-        self.playback_reports = 0  # reports given to an InterruptAwareSession, if wrapped
         self._tasks: set[asyncio.Task[None]] = set()
         self._changed = asyncio.Event()
         session.on("generation_created", self._on_generation)
@@ -112,16 +120,10 @@ class App:
             if reply.interrupted:
                 continue
             reply.audio_played += seconds
-            self._report_playback(frame)
+            if self.call is not None:
+                # The shim's on_session gave the call its session: tell it what was played.
+                self.call.played(nbytes=len(frame.data.tobytes()))
             self._note()
-
-    def _report_playback(self, frame: rtc.AudioFrame) -> None:
-        # With the shim on, the plugin's genai session (RealtimeSession._active_session,
-        # realtime_api.py:547,998) is our InterruptAwareSession: tell it what was played.
-        playback = getattr(self.session._active_session, "playback", None)
-        if playback is not None:
-            playback.played(nbytes=len(frame.data.tobytes()))
-            self.playback_reports += 1
 
     # -- waiting ---------------------------------------------------------------------------
 
@@ -181,3 +183,114 @@ class Microphone:
         self._task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await self._task
+
+
+# -- LiveKit's own AgentSession, with an audio sink that owns its device ----------------------
+
+
+class SpeakerOutput(io.AudioOutput):
+    """An ``AudioOutput`` sink that owns its playback device, as a custom LiveKit sink does.
+
+    The device is a ``Speaker`` (``SimulatedSpeaker``): it plays at real-time pace on the tests'
+    clock and knows what came out. As LiveKit asks of "sinks that own their playback device",
+    the sink reports each stretch as it plays it (``on_playback_progressed``, once the device
+    has taken the block); ``clear_buffer()`` stops the device at once; a segment ends with
+    ``on_playback_finished`` once the device played it out or was cleared.
+    """
+
+    def __init__(self, *, speed: float, latency: float = 0.0) -> None:
+        super().__init__(label="SimulatedSpeaker", next_in_chain=None, sample_rate=OUTPUT_RATE,
+                         capabilities=io.AudioOutputCapabilities(pause=False))
+        self.device = Speaker(self, rate=OUTPUT_RATE, speed=speed, latency=latency)
+        self._capturing = False
+        self._cleared = False
+        self._offset = 0.0  # seconds of the current segment reported played
+        self._finish: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        await self.device.__aenter__()
+
+    async def aclose(self) -> None:
+        if self._finish is not None:
+            self._finish.cancel()
+            await asyncio.gather(self._finish, return_exceptions=True)
+        await self.device.__aexit__(None, None, None)
+
+    # The device calls this for each block it writes (SimulatedSpeaker's `playback`).
+    def played(self, *, nbytes: int) -> None:
+        duration = nbytes / (2 * OUTPUT_RATE)
+        self.on_playback_progressed(started_at=time.time(), offset=self._offset,
+                                    duration=duration)
+        self._offset += duration
+
+    async def capture_frame(self, frame: rtc.AudioFrame) -> None:
+        await super().capture_frame(frame)
+        if not self._capturing:  # the first frame of a segment (one generation's audio)
+            if self._finish is not None:
+                await self._finish  # the previous segment's end, if still playing out
+            self._capturing = True
+            self._cleared = False
+            self._offset = 0.0
+            self.device.new_turn()
+            self.on_playback_started(created_at=time.time())
+        if not self._cleared:
+            self.device.write(bytes(frame.data))
+
+    def flush(self) -> None:
+        super().flush()
+        if not self._capturing:
+            return
+        self._capturing = False
+        self._finish = asyncio.get_running_loop().create_task(self._played_out())
+
+    def clear_buffer(self) -> None:
+        if self._capturing or (self._finish is not None and not self._finish.done()):
+            self._cleared = True
+            self.device.clear()
+
+    async def _played_out(self) -> None:
+        # Until the device has played everything it was given, or was cleared.
+        device = self.device
+        while not self._cleared and (device.queued > 0 or device.played < device.written):  # noqa: ASYNC110 (the device's pace)
+            await asyncio.sleep(0.002)
+        self.on_playback_finished(playback_position=self.device.played,
+                                  interrupted=self._cleared)
+
+
+class MicInput(io.AudioInput):
+    """LiveKit's audio input: 50 ms frames at ``speed`` x real time, silence unless the user
+    talks (``say``)."""
+
+    def __init__(self, *, speed: float) -> None:
+        super().__init__(label="SimulatedMicrophone")
+        self.speed = speed
+        self._pending = bytearray()
+        self._next_at: float | None = None
+
+    async def say(self, seconds: float, *, then_silence: float = 1.0) -> None:
+        """Talk for ``seconds``, then be quiet for ``then_silence``; return once it is out."""
+        self._pending += user_audio(seconds) + user_audio(then_silence, speech=False)
+        while self._pending:  # noqa: ASYNC110 (the input is pulled by LiveKit)
+            await asyncio.sleep(CHUNK / self.speed)
+
+    async def __anext__(self) -> rtc.AudioFrame:
+        loop = asyncio.get_running_loop()
+        self._next_at = (loop.time() if self._next_at is None else self._next_at) \
+            + CHUNK / self.speed
+        await asyncio.sleep(max(0.0, self._next_at - loop.time()))
+        step = int(CHUNK * RATE) * 2
+        pcm = bytes(self._pending[:step]) if self._pending else user_audio(CHUNK, speech=False)
+        del self._pending[:step]
+        return rtc.AudioFrame(data=pcm, sample_rate=RATE, num_channels=1,
+                              samples_per_channel=len(pcm) // 2)
+
+
+def report_playback(agent_session: AgentSession, call: Call) -> None:
+    """The recipe (docs/frameworks.md, LiveKit): what the session's audio output reports played
+    goes to the session the shim opened for this call."""
+
+    def progressed(ev: io.PlaybackProgressedEvent) -> None:
+        call.played(seconds=ev.duration)
+
+    assert agent_session.output.audio is not None
+    agent_session.output.audio.on("playback_progressed", progressed)

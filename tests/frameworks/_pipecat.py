@@ -28,8 +28,11 @@ from pipecat.frames.frames import (
     LLMFullResponseStartFrame,
     LLMRunFrame,
     MetricsFrame,
+    OutputAudioRawFrame,
+    StartFrame,
     TranscriptionFrame,
     TTSAudioRawFrame,
+    TTSStartedFrame,
     TTSTextFrame,
 )
 from pipecat.metrics.metrics import LLMUsageMetricsData
@@ -40,8 +43,12 @@ from pipecat.processors.aggregators.llm_context import LLMContext
 from pipecat.processors.aggregators.llm_response_universal import LLMContextAggregatorPair
 from pipecat.processors.frame_processor import FrameDirection, FrameProcessor
 from pipecat.services.google.gemini_live.llm import GeminiLiveLLMService
+from pipecat.transports.base_output import BaseOutputTransport
+from pipecat.transports.base_transport import TransportParams
 
 from gemini_live_interrupt.testing import FakeLiveServer, user_audio
+
+from ._heard import CALL, Call, Speaker
 
 CHUNK = 0.05  # seconds of user audio per InputAudioRawFrame (transports send 10-20 ms ones)
 
@@ -71,6 +78,63 @@ class Recorder(FrameProcessor):
         await self.push_frame(frame, direction)
 
 
+class SpeakerTransport(BaseOutputTransport):
+    """An output transport whose device is a ``Speaker`` (``SimulatedSpeaker``, playing at
+    real-time pace on the tests' clock).
+
+    ``write_audio_frame`` returns once the device's buffer has room again (at most
+    ``BUFFER`` seconds queued), as a sound card's blocking write does (pipecat's local audio
+    transport writes to PyAudio that way); the transport then pushes the frame on downstream.
+    An ``InterruptionFrame`` stops the device at once, as network transports tell their client
+    to drop what it buffered.
+    """
+
+    BUFFER = 0.06  # seconds of audio the device holds beyond what it is playing
+
+    def __init__(self, device: Speaker, **kwargs: Any) -> None:
+        super().__init__(TransportParams(audio_out_enabled=True, audio_out_sample_rate=24000),
+                         **kwargs)
+        self.device = device
+
+    async def start(self, frame: StartFrame) -> None:
+        await super().start(frame)
+        await self.set_transport_ready(frame)
+
+    async def process_frame(self, frame: Frame, direction: FrameDirection) -> None:
+        if isinstance(frame, InterruptionFrame):
+            self.device.clear()
+        await super().process_frame(frame, direction)
+
+    async def write_transport_frame(self, frame: Frame) -> None:
+        # Queued in order with the audio: the next audio is a new reply's (ground truth only).
+        if isinstance(frame, TTSStartedFrame):
+            self.device.new_turn()
+        await super().write_transport_frame(frame)
+
+    async def write_audio_frame(self, frame: OutputAudioRawFrame) -> bool:
+        self.device.write(frame.audio)
+        while self.device.queued > self.BUFFER:  # noqa: ASYNC110 (the device's own pace)
+            await asyncio.sleep(0.001)
+        return True
+
+
+class PlaybackReporter(FrameProcessor):
+    """The recipe (docs/frameworks.md, pipecat): placed right after ``transport.output()``,
+    which pushes each audio frame on once it has written it to the transport, it reports the
+    model's audio (``TTSAudioRawFrame``) to the session the shim opened for this call."""
+
+    def __init__(self, call: Call, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._call = call
+
+    async def process_frame(self, frame: Frame, direction: FrameDirection) -> None:
+        await super().process_frame(frame, direction)
+        if direction == FrameDirection.DOWNSTREAM and isinstance(frame, TTSAudioRawFrame):
+            self._call.played(
+                seconds=len(frame.audio) / (2 * frame.num_channels * frame.sample_rate))
+        await self.push_frame(frame, direction)
+
+
 @dataclass
 class PipecatApp:
     """A running pipeline; ``async with PipecatApp(server, model) as app: await app.say(...)``."""
@@ -80,9 +144,15 @@ class PipecatApp:
     system: str = "You are a kind storyteller."
     greeting: str | None = None  # a first user message in the context: the bot speaks first
     log: list[Seen] = field(default_factory=list)
+    #: With a device: an output transport playing on it, and the recipe's reporter after it,
+    #: reporting to ``call`` (whose session the shim's on_session sets).
+    device: Speaker | None = None
+    call: Call | None = None
 
     async def __aenter__(self) -> PipecatApp:
         self._changed = asyncio.Event()
+        if self.call is not None:
+            CALL.set(self.call)  # the recipe: what starts from here belongs to the call
         self.llm = GeminiLiveLLMService(
             api_key="fake-key",
             settings=GeminiLiveLLMService.Settings(model=self.model),
@@ -97,7 +167,14 @@ class PipecatApp:
         aggregators = LLMContextAggregatorPair(self.context)
         mic = Recorder("mic", FrameDirection.UPSTREAM, self.log, self._changed)
         speaker = Recorder("speaker", FrameDirection.DOWNSTREAM, self.log, self._changed)
-        pipeline = Pipeline([mic, aggregators.user(), self.llm, speaker, aggregators.assistant()])
+        output: list[FrameProcessor] = []
+        if self.device is not None:
+            await self.device.__aenter__()
+            output = [SpeakerTransport(self.device)]
+            if self.call is not None:
+                output.append(PlaybackReporter(self.call))
+        pipeline = Pipeline([mic, aggregators.user(), self.llm, speaker, *output,
+                             aggregators.assistant()])
         self.task = PipelineTask(pipeline, params=PipelineParams(enable_usage_metrics=True),
                                  idle_timeout_secs=None, enable_rtvi=False,
                                  check_dangling_tasks=False)
@@ -117,6 +194,8 @@ class PipecatApp:
         await self.task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await asyncio.wait_for(self._run, 10)
+        if self.device is not None:
+            await self.device.__aexit__(None, None, None)
 
     # -- the user ---------------------------------------------------------------------------
 

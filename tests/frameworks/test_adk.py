@@ -1,13 +1,13 @@
 """Google ADK (google-adk 2.13) Live agents against the offline server, with and without the shim.
 
 ADK's own ``run_live`` code does the talking (see ``_adk.py``); these tests only play the user
-and read what ADK's events and the server's records say.
+and read what ADK's events and the server's records say, and, for the playback recipe of
+docs/frameworks.md, play the model's audio on a simulated speaker that reports what it plays.
 """
 
 from __future__ import annotations
 
 import asyncio
-from typing import Any
 
 import pytest
 
@@ -23,6 +23,8 @@ from gemini_live_interrupt.testing import FakeLiveServer, ToolCall
 
 from ..conftest import M25, M38, STORY, notes
 from ._adk import LiveApp, agent_for
+from ._heard import GENERATION, Call, Speaker, check_heard, enable, until, word_error
+from ._heard import SPEED as RECIPE_SPEED
 from ._scaled import scaled
 
 SPEED = 10.0
@@ -38,15 +40,9 @@ def words(text: str) -> int:
 
 def shim_recording_sessions(policy: InjectionPolicy | None = None) -> list[InterruptAwareSession]:
     """Turn the shim on (sessions on the server's clock); the returned list collects every
-    session it opens."""
+    session it opens (``on_session``: ADK keeps its session to itself)."""
     opened: list[InterruptAwareSession] = []
-
-    class Recorded(SCALED):  # type: ignore[valid-type,misc]
-        def __init__(self, *args: Any, **kwargs: Any) -> None:
-            super().__init__(*args, **kwargs)
-            opened.append(self)
-
-    enable_interrupt_resume(session_class=Recorded, policy=policy)
+    enable_interrupt_resume(session_class=SCALED, policy=policy, on_session=opened.append)
     return opened
 
 
@@ -213,3 +209,63 @@ async def test_adk_runs_a_tool_and_the_model_speaks_after_its_response(model: st
             assert spoken.started_at >= sent.time
             assert app.audio_bytes() > 0 and app.running
 
+
+
+async def recipe_barge_in(model: str, **device: float,
+                          ) -> tuple[FakeLiveServer, Speaker, Call, Interruption]:
+    """The recipe (docs/frameworks.md, ADK): a story, the user talks over it once the speaker
+    has played 2 s of it, the model answers. Returns the record the call's session kept.
+
+    The service sends audio GENERATION times faster than it plays, so what ADK has handed the
+    app when the user cuts in is far more than was heard.
+    """
+    enable(RECIPE_SPEED)
+    call = Call()
+    async with FakeLiveServer(replies=[STORY, ANSWER], speed=RECIPE_SPEED * GENERATION,
+                              user_transcripts=["Tell me a story.", "What about dragons?"]
+                              ) as server:
+        # The device: plays at real-time pace (on the tests' clock) with 40 ms of latency, and
+        # reports each block it writes to the call (the recipe: to call.session.playback).
+        speaker = Speaker(call, speed=RECIPE_SPEED, latency=0.04, **device)
+        async with LiveApp(server, agent_for(server, model), speaker=speaker, call=call) as app:
+            await app.say()
+            await until(lambda: speaker.played >= 2.0)  # a few words heard
+            assert server.turns[0].ended_at is None  # still talking: a real barge-in
+            await app.say()
+            await app.wait_until(lambda: app.index(lambda e: bool(e.interrupted)) is not None)
+            cut = app.index(lambda e: bool(e.interrupted))
+            assert cut is not None
+            await app.wait_until(lambda: app.index(lambda e: bool(e.turn_complete),
+                                                   start=cut + 1) is not None)
+            assert app.running
+            session = call.session
+            assert session is not None and call.sessions == [session]  # one connection
+            record = await first_record(session)
+            await server.wait_for(lambda: bool(notes(server)))  # the note reached the server
+    assert call.reports > 0
+    assert record.played_seconds < record.received_seconds  # not all that had arrived
+    assert STORY.startswith(record.heard) and record.heard
+    assert record.injected and notes(server) == [record.prompt]
+    return server, speaker, call, record
+
+
+@pytest.mark.parametrize("model", MODELS)
+async def test_heard_from_the_apps_speaker(model: str) -> None:
+    """``on_session`` hands the app its session, the app's speaker reports what it plays, and
+    ``heard`` is what the speaker played (within a word)."""
+    server, speaker, call, record = await recipe_barge_in(model)
+    check_heard(record, server.turns[0], speaker, call, 0.0, f"ADK {model}")
+
+
+async def test_heard_follows_a_speaker_that_starts_late() -> None:
+    """Reports follow the speaker, not the clock: this one starts each turn 0.5 s late (a
+    device waking up, a jitter buffer filling). The real-time estimate counts from the turn's
+    first audio, so without reports ``heard`` would run 0.5 s ahead."""
+    server, speaker, call, record = await recipe_barge_in(M25, start_delay=0.5)
+    turn = server.turns[0]
+    check_heard(record, turn, speaker, call, 0.0, "ADK, a speaker 0.5 s late")
+    # What the estimate would have said at the interrupt.
+    estimate = min(record.at - speaker.first_audio_at(), record.received_seconds)
+    assert estimate > speaker.stopped[0] + 0.4
+    print(f"  without reports: {estimate:.2f} s, heard={turn.heard_at(estimate)!r}, word error "
+          f"{word_error(turn.heard_at(estimate), turn.heard_at(speaker.stopped[0]))}")

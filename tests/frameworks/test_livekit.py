@@ -3,28 +3,35 @@
 The plugin's own Live code runs unmodified, with no room or worker: ``RealtimeModel(...)`` with
 ``api_key`` and ``http_options`` pointing at the server, ``model.session()``, user audio through
 ``session.push_audio`` and the model's audio taken from ``generation_created`` streams, as
-LiveKit's agent pipeline does (see ``_livekit.py``).
+LiveKit's agent pipeline does (see ``_livekit.py``). The playback recipe of docs/frameworks.md
+runs in LiveKit's own ``AgentSession``, also without a room: its audio input and output set to a
+simulated microphone and a sink that owns a simulated speaker.
 """
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 import pytest
 
 pytest.importorskip("livekit.plugins.google.realtime")
 
-from gemini_live_interrupt import InterruptAwareSession, enable_interrupt_resume
+from gemini_live_interrupt import InterruptAwareSession
 from gemini_live_interrupt.testing import FakeLiveServer
 
 from ..conftest import M25, M38, STORY, notes
-from ._livekit import App, Microphone, realtime_model
-from ._scaled import scaled
+from ._heard import CALL, GENERATION, Call, check_heard, enable, until
+from ._heard import SPEED as RECIPE_SPEED
+from ._livekit import (
+    App,
+    MicInput,
+    Microphone,
+    SpeakerOutput,
+    realtime_model,
+    report_playback,
+)
 
 SPEED = 10.0
-#: The server runs SPEED x real time: the sessions the shim opens run on that clock too.
-SCALED = scaled(SPEED)
 ASK = "Tell me a story."
 BARGE = "What about dragons?"
 DRAGONS = "Dragons live far away in the mountains."
@@ -37,19 +44,17 @@ def words(text: str) -> str:
     return " ".join(text.split())
 
 
-async def until(predicate: Any, timeout: float = 10.0) -> None:  # noqa: ASYNC109
-    """Poll a condition nothing signals (the shim's records)."""
-    async with asyncio.timeout(timeout):
-        while not predicate():  # noqa: ASYNC110 (nothing signals the records)
-            await asyncio.sleep(0.01)
+async def conversation(model_name: str, call: Call | None = None,
+                       ) -> tuple[FakeLiveServer, App, Any]:
+    """Ask for a story by voice, talk over it, let the model answer; return what was seen.
 
-
-async def conversation(model_name: str) -> tuple[FakeLiveServer, App, Any]:
-    """Ask for a story by voice, talk over it, let the model answer; return what was seen."""
+    With a ``call``, the app reports what it plays to the session the shim gave the call."""
+    if call is not None:
+        CALL.set(call)
     async with FakeLiveServer(replies=[STORY, DRAGONS, EXTRA], speed=SPEED,
                               user_transcripts=[ASK, BARGE], **SERVER) as server:
         session = realtime_model(server, model_name).session()
-        app = App(session, speed=SPEED)
+        app = App(session, speed=SPEED, call=call)
         mic = Microphone(session, speed=SPEED)
         try:
             await mic.say(0.6)
@@ -120,11 +125,13 @@ async def test_barge_in_plain(model_name: str) -> None:
 
 @pytest.mark.parametrize("model_name", [M25, M38])
 async def test_barge_in_with_shim(model_name: str) -> None:
-    enable_interrupt_resume(session_class=SCALED)
-    server, app, wrapped = await conversation(model_name)
-    # The plugin keeps the wrapper as its session, so the app can report playback to it.
-    assert isinstance(wrapped, InterruptAwareSession)
-    assert app.playback_reports > 0
+    enable(SPEED)
+    call = Call()
+    server, app, wrapped = await conversation(model_name, call)
+    # The plugin keeps the wrapper as its session (RealtimeSession._active_session); the app
+    # got it from on_session and reported playback to it.
+    assert isinstance(wrapped, InterruptAwareSession) and call.sessions == [wrapped]
+    assert call.reports > 0
     assert_barge_in_handled(server, app)
     (record,) = wrapped.interruptions
     assert STORY.startswith(words(record.heard)) and record.heard
@@ -141,3 +148,60 @@ async def test_barge_in_with_shim(model_name: str) -> None:
     # At the interrupt the barge-in's words are not transcribed yet; the request's late words
     # are never taken for them.
     assert record.user_text in ("", BARGE)
+
+
+@pytest.mark.parametrize("model_name", [M25, M38])
+async def test_heard_from_the_agent_sessions_audio_output(model_name: str) -> None:
+    """The recipe (docs/frameworks.md, LiveKit) in LiveKit's own ``AgentSession``: ``on_session``
+    hands the call its session; what the session's audio output reports played
+    (``playback_progressed``) goes to ``session.playback``; ``heard`` is what was played.
+
+    No room: the session's audio input and output are set to a microphone and a sink that owns
+    its (simulated) device. The service sends audio GENERATION times faster than it plays.
+    """
+    from livekit.agents import Agent, AgentSession
+
+    enable(RECIPE_SPEED)
+    call = Call()
+    CALL.set(call)  # the app's call: what the session starts from here on belongs to it
+    async with FakeLiveServer(replies=[STORY, DRAGONS], speed=RECIPE_SPEED * GENERATION,
+                              user_transcripts=[ASK, BARGE], **SERVER) as server:
+        agent_session = AgentSession(
+            llm=realtime_model(server, model_name), vad=None,
+            # The model's own turn detection, as a Gemini realtime agent uses it.
+            turn_handling={"turn_detection": "realtime_llm"},
+            # LiveKit ignores the user's audio for the first 3 s (wall clock) of the agent's
+            # first speech, for echo cancellation to warm up: at RECIPE_SPEED x that is 12 s
+            # of audio, most of the story. There is no echo here.
+            aec_warmup_duration=None,
+        )
+        mic = MicInput(speed=server.speed)
+        sink = SpeakerOutput(speed=RECIPE_SPEED, latency=0.04)
+        await sink.start()
+        agent_session.input.audio = mic
+        agent_session.output.audio = sink
+        try:
+            await agent_session.start(Agent(instructions="You tell short stories."))
+            report_playback(agent_session, call)
+            await mic.say(0.6)
+            device = sink.device
+            await until(lambda: device.played >= 2.0)  # a few words heard
+            assert not server.turns[0].ended_at  # still talking: a real barge-in
+            await mic.say(0.5)
+            await until(lambda: bool(device.stopped))  # LiveKit stopped the audio output
+            await server.wait_for(lambda: len(server.turns) >= 2 and server.turns[1].ended_at
+                                  is not None, timeout=10)
+            session = call.session
+            assert session is not None and call.sessions == [session]  # one connection
+            await until(lambda: bool(session.interruptions))
+            await server.wait_for(lambda: bool(notes(server)))  # the note reached the server
+        finally:
+            await agent_session.aclose()
+            await sink.aclose()
+    (record,) = session.interruptions
+    assert call.reports > 0
+    assert record.played_seconds < record.received_seconds  # not all that had arrived
+    assert STORY.startswith(words(record.heard)) and record.heard
+    check_heard(record, server.turns[0], device, call, 0.0, f"LiveKit {model_name}")
+    assert record.injected and notes(server) == [record.prompt]
+    assert server.turns[1].text == DRAGONS

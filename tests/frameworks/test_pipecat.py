@@ -3,7 +3,9 @@
 A Pipecat app without a transport (see ``_pipecat.py``): microphone audio in, the service's
 frames out. A user turn by audio, the model's reply, a barge-in while it tells a long story, and
 the reply to the barge-in; plain, and with ``enable_interrupt_resume()`` (pipecat opens its
-session with ``client.aio.live.connect``, so the shim wraps it without pipecat knowing).
+session with ``client.aio.live.connect``, so the shim wraps it without pipecat knowing). The
+playback recipe of docs/frameworks.md adds an output transport playing on a simulated speaker
+and a processor after it reporting what was played.
 """
 
 from __future__ import annotations
@@ -22,6 +24,8 @@ from gemini_live_interrupt import (
 from gemini_live_interrupt.testing import FakeLiveServer
 
 from ..conftest import M25, M38, STORY, notes
+from ._heard import GENERATION, Call, Speaker, check_heard, enable, until
+from ._heard import SPEED as RECIPE_SPEED
 from ._pipecat import PipecatApp
 from ._scaled import scaled
 
@@ -117,11 +121,12 @@ async def test_barge_in_through_the_pipeline(model: str, warnings: list[str]) ->
 
 @pytest.mark.parametrize("model", [M25, M38])
 async def test_barge_in_through_the_pipeline_with_the_shim(model: str) -> None:
-    enable_interrupt_resume(session_class=SCALED)
+    opened: list[InterruptAwareSession] = []
+    enable_interrupt_resume(session_class=SCALED, on_session=opened.append)
     async with FakeLiveServer(replies=REPLIES, speed=SPEED, user_transcripts=SAID) as server:
         async with PipecatApp(server, model) as app:
-            session = app.llm._session  # where pipecat keeps its genai session
-            assert isinstance(session, InterruptAwareSession)
+            (session,) = opened  # connected: on_session handed it over
+            assert session is app.llm._session  # where pipecat keeps it
             reply_at = await conversation(app, server)
             await app.wait(lambda: len(session.interruptions) >= 1, TIMEOUT)
             assert app.errors == []
@@ -170,3 +175,46 @@ async def test_greeting_from_the_context(model: str) -> None:
     assert [(t.cause, t.interrupted) for t in server.turns] == [("client_content", False)]
     assert app.interruptions == 0
     assert app.spoken_text() == "Hello! What shall we talk about?"
+
+
+@pytest.mark.parametrize("model", [M25, M38])
+async def test_heard_from_the_output_transport(model: str) -> None:
+    """The recipe (docs/frameworks.md, pipecat): ``on_session`` hands the call its session, a
+    processor after ``transport.output()`` reports the audio the transport has written, and
+    ``heard`` is what the device played.
+
+    The output transport plays on a simulated device at real-time pace; the service sends
+    audio GENERATION times faster than it plays.
+    """
+    enable(RECIPE_SPEED)
+    call = Call()
+    device = Speaker(speed=RECIPE_SPEED, latency=0.04)
+    async with FakeLiveServer(replies=REPLIES, speed=RECIPE_SPEED * GENERATION,
+                              user_transcripts=SAID) as server:
+        async with PipecatApp(server, model, device=device, call=call) as app:
+            await app.say()
+            await app.wait(lambda: app.responses_ended >= 1, TIMEOUT)
+            # The user waits for the greeting to finish playing before asking for a story.
+            await until(lambda: device.played >= server.turns[0].audio_seconds_sent - 1e-6,
+                        TIMEOUT)
+            assert call.session is not None
+            asked = call.session.clock()  # what is reported from here on is the story's
+            await app.say()
+            # The story is playing: a few of its words came out of the device.
+            await until(lambda: device.turns >= 2 and device.played >= 2.0, TIMEOUT)
+            assert not server.turns[1].ended_at  # still talking: a real barge-in
+            await app.say()
+            await app.wait(lambda: app.interruptions >= 1, TIMEOUT)
+            await app.wait(lambda: app.responses_ended >= 3, TIMEOUT)
+            session = call.session
+            assert session is not None and call.sessions == [session]  # one connection
+            await app.wait(lambda: len(session.interruptions) >= 1, TIMEOUT)
+            await server.wait_for(lambda: bool(notes(server)))  # the note reached the server
+            assert app.errors == []
+    (record,) = session.interruptions
+    assert call.reports > 0
+    assert record.played_seconds < record.received_seconds  # not all that had arrived
+    assert REPLIES[1].startswith(record.heard) and record.heard
+    check_heard(record, server.turns[1], device, call, asked, f"pipecat {model}")
+    assert record.injected and notes(server) == [record.prompt]
+    assert [t.interrupted for t in server.turns] == [False, True, False]

@@ -1,25 +1,55 @@
 """One model turn on the audio clock: which words were spoken at which second of its audio.
 
 Sans-I/O: times are passed in. Transcripts are aligned by audio position, not arrival order:
-word timestamps when the service sends them; otherwise each transcript chunk is anchored to the
-audio that had arrived with it and its words are paced by speech rate inside it.
+word timestamps when the service sends them; otherwise from where each transcript chunk arrived
+in the audio stream. A chunk arrives while the audio around its words streams in, ahead of its
+words' audio or behind it by an amount the turn keeps (up to a few tenths of a second, plus
+jitter); the audio chunk it follows marks a window, and a small Kalman filter over the turn's
+chunks finds that offset, the speech rate and each chunk's start (docs/heard.md says how).
+
+All the work happens when ``heard`` (or a fold, ``compact``) asks: adding audio and transcript
+only records where each chunk arrived.
 """
 
 from __future__ import annotations
 
 import functools
+import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 __all__ = ["SYLLABLES_PER_SECOND", "Timeline", "parse_offset", "split_words"]
 
-#: Average speaking rate used to pace words without timings (LiveKit's figure).
+#: Average speaking rate, the prior for pacing words without timings (LiveKit's figure); each
+#: turn's own rate is measured from its audio.
 SYLLABLES_PER_SECOND = 3.83
 #: Words that ended this many seconds before the played position are folded into text, in
 #: batches of at least COMPACT_MIN_WORDS.
 COMPACT_MARGIN = 30.0
 COMPACT_MIN_WORDS = 64
+
+# How sure the alignment is of what it is told (seconds, or fractions for the rate).
+_OFFSET_SD = 0.5  # prior: how far transcripts run ahead of or behind their audio
+_RATE_SD = 0.3  # prior: how far a turn's speech rate is from SYLLABLES_PER_SECOND (relative)
+_PACING_VAR = 0.015  # variance (s^2) per second of paced speech: words are not all alike
+_JITTER = 0.04  # how far a chunk may land from its place, on top of the offset (sd, at least)
+_MAX_JITTER = 0.3  # ... at most, as measured on the turn's own chunks
+_MIN_FOR_JITTER = 5  # chunks it takes to measure it
+_END_SD = 0.05  # how sure "the last word ends where the turn's audio ends" is
+_K0 = 1 / SYLLABLES_PER_SECOND
+_MIN_RATE, _MAX_RATE = 0.4 * _K0, 2.5 * _K0
+_RATE_DRIFT = (0.1 * _K0) ** 2 / 10  # the rate drifts 10% (sd) in 10 syllables
+_START = (0.0, 0.0, 0.0, _OFFSET_SD**2, _K0, (_RATE_SD * _K0) ** 2)
+_STRETCH = 1.5  # words are paced out to at most this many times their length; more is a pause
+#: Where the data cannot tell, under-count (a repeated word is better than a skipped one): an
+#: estimated word counts once its midpoint is this many standard deviations of its estimate
+#: inside what was played (at most _MAX_MARGIN s). Timestamped words need no such margin.
+_UNSURE = 0.4
+_MAX_MARGIN = 0.15
+#: With every byte received played, a word counts once it started this far before the end of
+#: that audio (its length is paced, its start is not; the shortest words take about this long).
+_DRY_TOLERANCE = 0.1
 
 # A word keeps the whitespace before it, so joining words gives back the text verbatim.
 # Characters of scripts written without spaces count as words of their own.
@@ -37,6 +67,9 @@ def split_words(text: str) -> list[str]:
 _ONE_CJK = re.compile(rf"[{_CJK}]")
 _ALNUM = re.compile(r"[^\W_]")
 _DIGITS = re.compile(r"\d")
+_LETTERS = re.compile(r"[^\W\d_]")
+_LETTERS_PER_SYLLABLE = 3.4  # English, on average
+_SILENT_E = re.compile(r"[^aeiouy]e$|[^aeiouylt]ed$|[^aeiouyszxhgc]es$", re.IGNORECASE)
 
 
 @functools.lru_cache(maxsize=4096)
@@ -55,6 +88,25 @@ def _syllables(word: str) -> int:
     return max(1, len(_VOWELS.findall(word)))
 
 
+@functools.lru_cache(maxsize=4096)
+def _weight(word: str) -> float:
+    """How long ``word`` takes to say, in average syllables (``SYLLABLES_PER_SECOND`` a second).
+
+    Mostly letters, a little syllables: a word lasts as long as its sounds, which its letters
+    track better than its vowel groups do (``straight`` has one syllable and eight letters,
+    ``upon`` two syllables and four letters), and a final silent ``e`` (``time``, ``passed``)
+    is no syllable. Digits and CJK characters count a syllable each; punctuation nothing.
+    """
+    n = _syllables(word)
+    core = word.strip()
+    if n == 0 or _DIGITS.search(core) or _ONE_CJK.fullmatch(core):
+        return float(n)
+    letters = len(_LETTERS.findall(core))
+    if n > 1 and _SILENT_E.search(core.rstrip(".,;:!?\"')]}…»")):
+        n -= 1
+    return 0.25 * n + 0.75 * letters / _LETTERS_PER_SYLLABLE
+
+
 def parse_offset(value: object) -> float | None:
     """Seconds from a protobuf duration string (``"1.250s"``) or a number; else ``None``."""
     if isinstance(value, (int, float)) and not isinstance(value, bool):
@@ -68,28 +120,66 @@ def parse_offset(value: object) -> float | None:
 
 @dataclass(slots=True)
 class _Word:
+    """A transcript word; ``start``/``end`` on the audio clock (estimated unless ``timed``).
+
+    The first word of a chunk without timings records where the chunk arrived: ``anchor``, the
+    audio seconds received by then, and ``window``, the length of the audio chunk it followed.
+    """
+
     text: str
     start: float
     end: float
+    weight: float = 0.0  # paced length, in average syllables
+    anchor: float = -1.0  # >= 0: first word of an untimed chunk
+    window: float = 0.0
+    timed: bool = False
+    margin: float = 0.0  # how much later than `start`/`end` it may be (prefer the under-count)
+
+
+class _Chunk:
+    """An untimed transcript chunk, as the alignment sees it."""
+
+    __slots__ = ("anchor", "first", "last", "observed", "offset_share", "paced", "position", "rate",
+                 "start", "var", "window")
+
+    def __init__(self, first: int, anchor: float, window: float, position: float) -> None:
+        self.first = first  # index of its first word
+        self.last = first  # one past its last word
+        self.anchor = anchor
+        self.window = window
+        self.position = position  # paced syllables before it (since the turn began, or a fold)
+        self.paced = 0.0  # its own paced syllables
+        self.observed = False
+        self.start = 0.0  # the estimate: its first word's start on the audio clock
+        self.rate = _K0  # the estimate: seconds per paced syllable here
+        self.var = 0.0  # how unsure `start` is (given the offset)
+        self.offset_share = 0.0  # how much `start` moves when the offset moves by one
 
 
 class Timeline:
     """Audio received and transcript words of one turn, both on the turn's audio clock."""
 
     __slots__ = (
-        "_done", "_first_anchor", "_group_from", "_last_anchor", "_playout_end", "_started_at",
-        "received", "words",
+        "_done", "_foldable", "_last_chunk", "_observed", "_offset", "_offset_var",
+        "_playout_end", "_prior", "_started_at", "_state", "_surprise", "received", "words",
     )
 
     def __init__(self) -> None:
         self.received = 0.0  # seconds of audio received
         self.words: list[_Word] = []
-        self._first_anchor: float | None = None
-        self._last_anchor = 0.0
-        self._group_from = 0  # first word of the chunks that came since audio last arrived
         self._done: list[str] = []  # text of words compacted away: played long ago
         self._started_at: float | None = None
         self._playout_end = 0.0  # when a real-time player would run dry (session clock)
+        self._last_chunk = 0.0  # seconds in the latest audio chunk
+        # Where the alignment starts: the first chunk's start, the offset and the rate, each
+        # with its variance; after a fold, what the folded words left.
+        self._prior = _START
+        self._state = _START
+        self._offset = 0.0
+        self._offset_var = 0.0
+        self._surprise = 0.0
+        self._observed = 0
+        self._foldable = (0, 0)  # (words found foldable, words looked at)
 
     @property
     def has_audio(self) -> bool:
@@ -100,63 +190,212 @@ class Timeline:
         if self._started_at is None:
             self._started_at = now
         # A real-time player starts each chunk when the previous one ends, or when it arrives.
-        self._playout_end = max(self._playout_end, now) + seconds
+        end = self._playout_end
+        self._playout_end = (end if end > now else now) + seconds
         self.received += seconds
+        self._last_chunk = seconds
 
     def add_transcript(self, text: str, timings: Sequence[tuple[float, float]] | None) -> None:
         """A transcript chunk arrived; ``timings``: its words' (start, end), when sent."""
         words = split_words(text)
-        spoken = [w for w in words if w.strip()]
-        if timings is not None and len(timings) == len(spoken) and spoken:
-            it = iter(timings)
-            prev = self.words[-1].end if self.words else 0.0
-            for w in words:
-                if w.strip():
-                    start, end = next(it)
-                    prev = max(prev, end)  # keep the words in order even if timings are not
-                    self.words.append(_Word(w, max(start, 0.0), prev))
-                else:
-                    self.words.append(_Word(w, prev, prev))
+        if not words:
             return
-        # The first chunk's anchor measures how far the transcript trails the audio; anchors of
-        # later chunks are shifted by it.
-        anchor = self.received
-        if self._first_anchor is None:
-            self._first_anchor = anchor
-            self._last_anchor = anchor
-        position = self.words[-1].end if self.words else 0.0
-        if anchor > self._last_anchor:
-            # Audio came since the previous chunks: they ended where this one starts.
-            target = anchor - self._first_anchor
-            self._fit_group(target)
-            position = max(target, self.words[-1].end if self.words else 0.0)
-            self._group_from = len(self.words)
-        # Otherwise the chunk came straight after the previous one, ahead of its audio: it
-        # joins their group and starts where their paced words end.
-        self._last_anchor = anchor
-        for w in words:
-            end = position + _syllables(w) / SYLLABLES_PER_SECOND
-            self.words.append(_Word(w, position, end))
-            position = end
+        if timings is not None:
+            spoken = sum(1 for w in words if w.strip())
+            if spoken and len(timings) == spoken:
+                self._add_timed(words, timings)
+                return
+        append = self.words.append
+        first = _Word(words[0], 0.0, 0.0, _weight(words[0]), self.received, self._last_chunk)
+        append(first)
+        for w in words[1:]:
+            append(_Word(w, 0.0, 0.0, _weight(w)))
 
-    def _fit_group(self, end: float) -> None:
-        # Paced words that run past where the next chunk's audio starts are squeezed to fit.
-        group = self.words[self._group_from :]
-        if not group or group[-1].end <= end:
-            return
-        start = group[0].start
-        if end <= start:
-            return
-        scale = (end - start) / (group[-1].end - start)
-        for w in group:
-            w.start = start + (w.start - start) * scale
-            w.end = start + (w.end - start) * scale
+    def _add_timed(self, words: list[str], timings: Sequence[tuple[float, float]]) -> None:
+        it = iter(timings)
+        prev = self.words[-1].end if self.words else 0.0
+        for w in words:
+            if w.strip():
+                start, end = next(it)
+                prev = max(prev, end)  # keep the words in order even if timings are not
+                self.words.append(_Word(w, max(start, 0.0), prev, timed=True))
+            else:
+                self.words.append(_Word(w, prev, prev, timed=True))
 
     def estimated_played(self, now: float) -> float:
         """Seconds a real-time player started at the first chunk has played by ``now``."""
         if self._started_at is None:
             return 0.0
         return max(0.0, self.received - max(0.0, self._playout_end - now))
+
+    # -- alignment -------------------------------------------------------------------------
+
+    def _chunks(self, complete: bool, upto: int | None = None) -> list[_Chunk]:
+        """The untimed chunks, with what the audio says of each (``upto``: stop at the first
+        that starts there or later, the last of the list)."""
+        chunks: list[_Chunk] = []
+        position = 0.0
+        current: _Chunk | None = None
+        received = self.received
+        for i, w in enumerate(self.words):
+            if w.timed:
+                current = None
+                continue
+            if w.anchor >= 0 or current is None:
+                if upto is not None and chunks and chunks[-1].first >= upto:
+                    break
+                anchor = max(w.anchor, 0.0)
+                # The first chunk to come after an audio chunk has its place in that audio
+                # chunk (it came before the next one: while the turn runs, the next is on its
+                # way). Chunks that follow it before more audio may run further ahead: they
+                # are paced after it. Before any audio, or after a complete turn's last audio,
+                # a chunk says less.
+                observed = anchor > 0 and (current is None or anchor != current.anchor) and (
+                    not complete or anchor < received - 1e-9)
+                current = _Chunk(i, anchor, w.window, position)
+                current.observed = observed
+                chunks.append(current)
+            current.last = i + 1
+            current.paced += w.weight
+            position += w.weight
+        return chunks
+
+    def _fit(self, chunks: list[_Chunk], complete: bool, jitter: float = 0.0) -> float:
+        """The turn's offset (where transcripts arrive minus where their words are, in audio
+        seconds), and each chunk's speech rate (``rate``: seconds per paced syllable).
+
+        A Kalman filter along the chunks. State: the chunk's start on the audio clock ``t``, the
+        offset ``o`` and the rate ``k``. The first chunk starts the audio (``t = 0``, or where
+        the fold left it); an observed chunk arrived within the audio chunk before it (``t + o``
+        in it); a complete turn's last word ends its audio. The rate drifts slowly, so that a
+        turn that speeds up or slows down does not bend the offset. ``jitter``: how far a chunk
+        lands from its place (its sd); it sets ``_surprise``, the windows' squared misses
+        beyond what the filter expected, per observed chunk.
+        """
+        jitter = jitter or _JITTER
+        surprise, observed = 0.0, 0
+        t, t_var, offset, offset_var, rate, rate_var = self._prior
+        m = [t, offset, rate]
+        p = [[t_var, 0.0, 0.0], [0.0, offset_var, 0.0], [0.0, 0.0, rate_var]]
+        previous = chunks[0].position
+        for c in chunks:
+            _predict(m, p, c.position - previous)
+            previous = c.position
+            if c.observed:
+                if c is chunks[-1]:
+                    # Where the last chunk starts as the chunks before it tell (a fold starts
+                    # there, and takes its arrival again).
+                    self._state = (m[0], p[0][0], m[1], p[1][1], m[2], p[2][2])
+                r = _window_var(c.window, jitter)
+                miss = c.anchor - c.window / 2 - m[0] - m[1]
+                if observed:  # the first observed chunk is what sets the offset
+                    surprise += miss * miss - (p[0][0] + 2 * p[0][1] + p[1][1] + r)
+                observed += 1
+                _update(m, p, (1.0, 1.0, 0.0), c.anchor - c.window / 2, r)
+            c.rate = min(_MAX_RATE, max(_MIN_RATE, m[2]))
+        if not chunks[-1].observed:
+            self._state = (m[0], p[0][0], m[1], p[1][1], m[2], p[2][2])
+        if complete:
+            _predict(m, p, chunks[-1].position + chunks[-1].paced - previous)
+            _update(m, p, (1.0, 0.0, 0.0), self.received, _END_SD**2)
+            chunks[-1].rate = min(_MAX_RATE, max(_MIN_RATE, m[2]))
+        self._offset_var = p[1][1]
+        self._surprise = surprise / (observed - 1) if observed > 1 else 0.0
+        self._observed = observed
+        return m[1]
+
+    def _align(self, complete: bool) -> list[_Chunk]:
+        """Estimate the start and end of every untimed word; return the chunks."""
+        chunks = self._chunks(complete)
+        if not chunks:
+            return chunks
+        offset = self._fit(chunks, complete)
+        jitter = _JITTER
+        if self._observed > _MIN_FOR_JITTER and self._surprise > 0:
+            # The chunks land further from their places than _JITTER allows (a transcript
+            # whose distance to its audio wanders): trust each window less, and fit again.
+            jitter = min(_MAX_JITTER, math.sqrt(_JITTER * _JITTER + self._surprise))
+            offset = self._fit(chunks, complete, jitter)
+        # Each chunk's start: a Kalman smoother along the chunks, with the offset and rates
+        # found, from the first chunk's start. `u` follows how far each estimate moves when the
+        # offset moves by one (so its doubt counts only where observations brought it in).
+        n = len(chunks)
+        predicted = [0.0] * n
+        predicted_var = [0.0] * n
+        filtered = [0.0] * n
+        filtered_var = [0.0] * n
+        filtered_u = [0.0] * n
+        t, var, u = self._prior[0], self._prior[1], 0.0
+        previous = chunks[0]
+        for i, c in enumerate(chunks):
+            step = previous.rate * (c.position - previous.position)
+            previous = c
+            t, var = t + step, var + _PACING_VAR * step + 1e-9
+            predicted[i], predicted_var[i] = t, var
+            if c.observed:
+                gain = var / (var + _window_var(c.window, jitter))
+                t += gain * (c.anchor - c.window / 2 - offset - t)
+                u -= gain * (1 + u)
+                var *= 1 - gain
+            filtered[i], filtered_var[i], filtered_u[i] = t, var, u
+        last = chunks[-1]
+        smoothed, smoothed_var, smoothed_u = t, var, u
+        if complete:
+            # The last word ends where the audio does.
+            step = last.rate * last.paced
+            end_var = var + _PACING_VAR * step + 1e-9
+            gain = end_var / (end_var + _END_SD**2)
+            back = var / end_var
+            smoothed = t + back * gain * (self.received - t - step)
+            smoothed_var = var - back * back * gain * end_var
+            smoothed_u = u - back * gain * u
+        last.start, last.var, last.offset_share = smoothed, smoothed_var, smoothed_u
+        for i in range(n - 2, -1, -1):
+            gain = filtered_var[i] / predicted_var[i + 1]
+            smoothed = filtered[i] + gain * (smoothed - predicted[i + 1])
+            smoothed_var = filtered_var[i] + gain * gain * (smoothed_var - predicted_var[i + 1])
+            smoothed_u = filtered_u[i] + gain * (smoothed_u - filtered_u[i])
+            c = chunks[i]
+            c.start, c.var, c.offset_share = smoothed, smoothed_var, smoothed_u
+        # What the arrivals say for sure, give or take the jitter; and chunks in order.
+        floor = self._prior[0]
+        for c in chunks:
+            start = c.start
+            if c.anchor > 0:
+                start = max(start, c.anchor - c.window - jitter - offset)
+                if c.observed:
+                    start = min(start, c.anchor + jitter - offset)
+            else:
+                start = min(start, jitter - offset)  # it came before any audio
+            start = max(start, floor)
+            c.start = floor = start
+        # Words inside a chunk: paced at the rate, squeezed into the time to the next chunk or
+        # stretched over it (up to _STRETCH: beyond that the rest is a pause).
+        words = self.words
+        for i, c in enumerate(chunks):
+            length = c.rate * c.paced
+            scale = 1.0
+            if i + 1 < n:
+                room = chunks[i + 1].start - c.start
+            elif complete:
+                room = self.received - c.start
+            else:
+                room = -1.0
+            if room >= 0 and length > 0:
+                scale = min(room / length, _STRETCH)
+            at = c.start
+            step = c.rate * scale
+            # Where the data cannot tell, under-count: by a share of how unsure the start is.
+            doubt = c.var + c.offset_share * c.offset_share * self._offset_var
+            margin = min(_MAX_MARGIN, _UNSURE * math.sqrt(max(0.0, doubt)))
+            for j in range(c.first, c.last):
+                w = words[j]
+                w.start = at
+                at += step * w.weight
+                w.end = at
+                w.margin = margin
+        self._offset = offset
+        return chunks
 
     def compact(self, played: float) -> None:
         """Fold words that ended well before ``played`` into plain text.
@@ -165,28 +404,117 @@ class Timeline:
         them as text keeps a long turn's memory to its transcript. The margin covers an app
         whose first playback report comes late and says less than the estimate did.
         """
-        upto = min(self._group_from, len(self.words))
-        n = 0
-        while n < upto and self.words[n].end <= played - COMPACT_MARGIN:
-            n += 1
+        limit = played - COMPACT_MARGIN
+        words = self.words
+        # Cheap and sure first: timestamped words by their end, the others by where the next
+        # chunk arrived (their words all end before it starts, give or take the offset, which
+        # is far smaller than the margin). Words found foldable stay so (played only grows, and
+        # the margin covers a report that says less than the estimate did): the search goes on
+        # from where it stopped.
+        n, i = self._foldable
+        count = len(words)
+        while i < count:
+            w = words[i]
+            if w.timed:
+                if w.end > limit:
+                    break
+                n = i + 1
+            elif w.anchor >= 0:
+                if w.anchor > limit:
+                    break
+                n = i  # the words before this chunk
+            i += 1
+        self._foldable = (n, i)
         if n < COMPACT_MIN_WORDS:
             return
-        self._done.append("".join(w.text for w in self.words[:n]))
-        del self.words[:n]
-        self._group_from -= n
+        self._foldable = (0, i - n)
+        # From here on the alignment starts at the first chunk left, where the filter along
+        # the folded chunks puts it, with the offset and rate it found (their doubt kept: a
+        # fold must not make the alignment surer of itself). Only the folded chunks are gone
+        # through: a fold costs what it folds.
+        chunks = self._chunks(False, upto=n)
+        if chunks and chunks[-1].first >= n:
+            if len(chunks) > 1:
+                self._fit(chunks, False)
+                self._prior = self._state
+            else:  # only timestamped words before it
+                _, _, offset, offset_var, rate, rate_var = self._prior
+                self._prior = (words[n - 1].end, 0.0, offset, offset_var, rate, rate_var)
+        self._done.append("".join(w.text for w in words[:n]))
+        del words[:n]
 
-    def heard(self, played: float) -> str:
-        """The transcript up to ``played`` seconds of audio, cut at a word boundary."""
+    def heard(self, played: float, *, complete: bool = False) -> str:
+        """The transcript up to ``played`` seconds of audio, cut at a word boundary.
+
+        ``complete``: the turn's audio has all been received (its turnComplete came).
+        """
         if not self.has_audio:
             return self.text()  # nothing to play: everything received was seen
-        played = min(played, self.received)
+        self._align(complete)
         out: list[str] = list(self._done)
+        if played >= self.received - 1e-3:
+            # Every byte received has played: the whole transcript of that audio was heard
+            # (a paced word may run past the end of it; a timestamped one is where it says).
+            limit = self.received - _DRY_TOLERANCE
+            for w in self.words:
+                if (w.timed or w.start > limit) and (w.start + w.end) / 2 > self.received + 1e-6:
+                    break
+                out.append(w.text)
+            return "".join(out)
+        played = min(played, self.received)
         for w in self.words:
             # A word counts once most of it has been played; a few ms of rounding don't cut it.
-            if w.end > played + 1e-6 and (w.start + w.end) / 2 > played:
+            # An estimated one, once its midpoint is surely in.
+            cut = played - w.margin
+            if w.end > cut + 1e-6 and (w.start + w.end) / 2 > cut:
                 break
             out.append(w.text)
         return "".join(out)
 
     def text(self) -> str:
         return "".join(self._done) + "".join(w.text for w in self.words)
+
+
+def _window_var(window: float, jitter: float) -> float:
+    # Uniform within the audio chunk the transcript followed, plus the jitter.
+    return window * window / 12 + jitter * jitter
+
+
+def _predict(m: list[float], p: list[list[float]], syllables: float) -> None:
+    """Move the filter on by ``syllables`` of paced speech: t += k * syllables."""
+    if syllables <= 0:
+        return
+    m[0] += syllables * m[2]
+    p[0][0] += (2 * syllables * p[0][2] + syllables * syllables * p[2][2]
+                + _PACING_VAR * _K0 * syllables)
+    p[0][1] += syllables * p[2][1]
+    p[1][0] = p[0][1]
+    p[0][2] += syllables * p[2][2]
+    p[2][0] = p[0][2]
+    p[2][2] += _RATE_DRIFT * syllables
+
+
+def _update(m: list[float], p: list[list[float]], h: tuple[float, float, float], z: float,
+            r: float) -> None:
+    """Take the measurement ``z = h . state`` with variance ``r``: ``h`` is ``(1, 1, 0)`` (a
+    window: start plus offset) or ``(1, 0, 0)`` (the start alone). Written out: it runs for
+    every chunk."""
+    (p00, p01, p02), (_, p11, p12), (_, _, p22) = p
+    if h[1]:
+        ph0, ph1, ph2 = p00 + p01, p01 + p11, p02 + p12
+        y = z - m[0] - m[1]
+        s = ph0 + ph1 + r
+    else:
+        ph0, ph1, ph2 = p00, p01, p02
+        y = z - m[0]
+        s = ph0 + r
+    g0, g1, g2 = ph0 / s, ph1 / s, ph2 / s
+    m[0] += g0 * y
+    m[1] += g1 * y
+    m[2] += g2 * y
+    p01 -= g0 * ph1
+    p02 -= g0 * ph2
+    p12 -= g1 * ph2
+    p[0] = [p00 - g0 * ph0, p01, p02]
+    p[1] = [p01, p11 - g1 * ph1, p12]
+    p[2] = [p02, p12, p22 - g2 * ph2]

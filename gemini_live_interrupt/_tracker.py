@@ -67,7 +67,8 @@ class _Turn:
     def heard(self, played: float) -> str:
         if not self.timeline.has_audio:
             return self.generated()  # a text turn: everything received was seen
-        return self.timeline.heard(played)
+        # After turnComplete all of the turn's audio is in: its last word ends that audio.
+        return self.timeline.heard(played, complete=self.complete)
 
 
 def _squash(text: str) -> str:

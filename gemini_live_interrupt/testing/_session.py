@@ -78,6 +78,7 @@ class _Reply:
     tool_name: str = ""
     plan: list[tuple[float, int, int]] = dataclass_field(default_factory=list)
     chunks: list[SpokenChunk] = dataclass_field(default_factory=list)
+    pieces: list[tuple[int, int]] = dataclass_field(default_factory=list)  # words per message
     step: int = 0
     t0: float = 0.0
     total: float = 0.0
@@ -571,14 +572,34 @@ class ServerSession:
             return
         self._speak(reply, answer, seen, now)
 
-    def _plan(self, chunks: list[SpokenChunk], total: float) -> list[tuple[float, int, int]]:
+    def _pieces(self, n: int) -> list[tuple[int, int]]:
+        """The words ``[first, last)`` of each transcription message: one word each, or
+        ``Quirks.transcript_words`` drawn per message."""
+        low, high = self.quirks.transcript_words
+        if not self.audio_out or high == 1:
+            return [(i, i + 1) for i in range(n)]
+        pieces: list[tuple[int, int]] = []
+        i = 0
+        while i < n:
+            size = self.script.rng.randint(low, high)
+            pieces.append((i, min(n, i + size)))
+            i += size
+        return pieces
+
+    def _plan(self, chunks: list[SpokenChunk], total: float,
+              pieces: list[tuple[int, int]]) -> list[tuple[float, int, int]]:
         """(audio time, kind, index) in sending order; kind 0 = transcript, 1 = audio."""
         plan: list[tuple[float, int, int]] = []
         if self.audio_out:
             step = self.script.chunk_seconds
             plan += [(k * step, 1, k) for k in range(math.ceil(total / step - 1e-9))]
-            offset = self.quirks.transcript_offset
-            plan += [(max(0.0, c.start + offset), 0, i) for i, c in enumerate(chunks)]
+            offset, jitter = self.quirks.transcript_offset, self.quirks.transcript_jitter
+            at = 0.0
+            for i, (first, _) in enumerate(pieces):
+                shift = self.script.rng.uniform(-jitter, jitter) if jitter else 0.0
+                # A piece never overtakes the one before it: the transcript keeps its order.
+                at = max(at, chunks[first].start + offset + shift, 0.0)
+                plan.append((at, 0, i))
         else:
             plan += [(c.start, 0, i) for i, c in enumerate(chunks)]
         plan.sort()
@@ -593,7 +614,8 @@ class ServerSession:
             requested_at=reply.requested_at, context=seen,
         )
         reply.turn, reply.chunks, reply.total = turn, chunks, total
-        reply.plan = self._plan(chunks, total)
+        reply.pieces = self._pieces(len(chunks))
+        reply.plan = self._plan(chunks, total, reply.pieces)
         reply.phase = "speaking"
         reply.t0 = now
         reply.playout_end = now + total * self.quirks.playout_ratio / self.script.speed
@@ -604,7 +626,7 @@ class ServerSession:
         """Send the next planned chunk if it is due, and arm the timer for the one after."""
         reply = self._reply
         assert reply is not None and reply.turn is not None
-        turn, speed, step = reply.turn, self.script.speed, self.script.chunk_seconds
+        turn, speed, step = reply.turn, self._output_pace(), self.script.chunk_seconds
         if reply.step < len(reply.plan):
             at, kind, i = reply.plan[reply.step]
             when = reply.t0 + at / speed
@@ -617,7 +639,8 @@ class ServerSession:
                         "mimeType": _AUDIO_MIME, "data": base64.b64encode(pcm).decode()}}]}}})
                     turn.audio_seconds_sent += samples / OUTPUT_RATE
                 else:
-                    self._transcript_chunk(turn, reply.chunks[i])
+                    first, last = reply.pieces[i]
+                    self._transcript_chunk(turn, reply.chunks[first:last])
                 self._changed()
             if reply.step < len(reply.plan):
                 reply.timer = self._at(reply.t0 + reply.plan[reply.step][0] / speed, self._step)
@@ -630,18 +653,23 @@ class ServerSession:
             return
         self._finish(reply, interrupted=False)
 
-    def _transcript_chunk(self, turn: ModelTurn, chunk: SpokenChunk) -> None:
-        turn.delivered += chunk.text
+    def _output_pace(self) -> float:
+        """Audio seconds of output sent per second of the server clock (inf: all at once)."""
+        return self.script.speed * self.script.timing.output_speed
+
+    def _transcript_chunk(self, turn: ModelTurn, words: list[SpokenChunk]) -> None:
+        text = "".join(w.text for w in words)
+        turn.delivered += text
         if not self.audio_out:
-            self._send({"serverContent": {"modelTurn": {"parts": [{"text": chunk.text}]}}})
+            self._send({"serverContent": {"modelTurn": {"parts": [{"text": text}]}}})
         elif self.output_transcription:
-            transcription: dict[str, Any] = {"text": chunk.text}
+            transcription: dict[str, Any] = {"text": text}
             if self.word_timestamps and self.quirks.word_timestamps:
                 transcription["words"] = [{
-                    "word": chunk.text.strip(),
-                    "startOffset": duration_string(chunk.start),
-                    "endOffset": duration_string(chunk.end),
-                }]
+                    "word": w.text.strip(),
+                    "startOffset": duration_string(w.start),
+                    "endOffset": duration_string(w.end),
+                } for w in words]
             self._send({"serverContent": {"outputTranscription": transcription}})
 
     def _usage(self, reply: _Reply) -> dict[str, Any]:

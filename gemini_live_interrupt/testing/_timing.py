@@ -60,6 +60,12 @@ class ServiceTiming:
         interim_shape: ``"cumulative"``: each interim message holds the whole hypothesis so far
             (how Google's streaming speech recognition reports interim results, and the harder
             case: a client that appends them repeats words); ``"delta"``: each holds new words.
+        output_speed: how many times faster than real time the model's output (its audio and
+            the transcription placed on it) is sent, on top of the server's ``speed``;
+            ``math.inf`` sends each turn all at once, one message per pass of the event loop.
+            Default 1.0: output paced at ``speed``, as before. The service sends audio several
+            times faster than it plays (reported; how much faster varies), so a barge-in can
+            land while a turn is still arriving.
     """
 
     interrupt_lag: Seconds = (0.05, 0.1)
@@ -68,12 +74,17 @@ class ServiceTiming:
     silence: float = 0.6
     response_latency: Seconds = 0.3
     interim_shape: Literal["cumulative", "delta"] = "cumulative"
+    output_speed: float = 1.0
 
     def __post_init__(self) -> None:
         for name in ("interrupt_lag", "input_lag", "interim_lag", "silence", "response_latency"):
             _check(name, getattr(self, name))
         if isinstance(self.silence, tuple):
             raise TypeError(f"silence must be a number, got {self.silence!r}")
+        if not _number(self.output_speed):
+            raise TypeError(f"output_speed must be a number, got {self.output_speed!r}")
+        if not self.output_speed > 0:  # math.inf is allowed: all at once
+            raise ValueError(f"output_speed must be > 0, got {self.output_speed!r}")
         if self.interim_shape not in ("cumulative", "delta"):
             raise ValueError(
                 f"interim_shape must be 'cumulative' or 'delta', got {self.interim_shape!r}")

@@ -69,9 +69,10 @@ class ModelTurn:
         text: the full scripted reply.
         cause: what started it: ``"user_audio"``, ``"realtime_text"``, ``"client_content"``,
             ``"activity"`` or ``"tool_response"``.
-        words: every transcript chunk of ``text`` with its start and end (seconds) on the
+        words: every word-sized piece of ``text`` with its start and end (seconds) on the
             turn's audio timeline, planned when the turn starts: the ground truth for what a
-            client that played N seconds of this turn heard.
+            client that played N seconds of this turn heard. (A transcription chunk holds one
+            of them, or a few with :attr:`Quirks.transcript_words`.)
         delivered: transcript text the server had reached (sent, when transcription was
             requested) before the turn ended or was interrupted.
         interrupted: a barge-in stopped it (or came while its audio would still be playing).
@@ -160,6 +161,13 @@ class Quirks:
             turn takes to play out (used with ``hold_turn_complete``).
         transcript_offset: audio seconds by which output transcription chunks lag (> 0) or run
             ahead of (< 0) their audio.
+        transcript_jitter: each output transcription chunk is placed up to this many audio
+            seconds earlier or later than ``transcript_offset`` says, drawn per chunk (assumed:
+            the service's transcription does not keep a fixed distance to its audio); chunks
+            still arrive in transcript order.
+        transcript_words: ``(low, high)``: each output transcription chunk holds between
+            ``low`` and ``high`` words, drawn per chunk (the service sends word-sized chunks and
+            sometimes a few words at once). Default ``(1, 1)``: one word per chunk.
         phantom_after_turn: send ``interrupted`` right after every turnComplete, no user
             speech involved (reported).
         freeze_after_barge_in: after a barge-in the model never answers again (reported).
@@ -186,11 +194,24 @@ class Quirks:
     hold_turn_complete: bool = False
     playout_ratio: float = 3.0
     transcript_offset: float = 0.0
+    transcript_jitter: float = 0.0
+    transcript_words: tuple[int, int] = (1, 1)
     phantom_after_turn: bool = False
     freeze_after_barge_in: bool = False
     word_timestamps: bool = False
     interim_input_transcription: bool = False
     turn_complete_false_mutes: bool = False
+
+    def __post_init__(self) -> None:
+        jitter = self.transcript_jitter
+        if not isinstance(jitter, int | float) or isinstance(jitter, bool) or not (
+                0 <= jitter < float("inf")):
+            raise ValueError(f"transcript_jitter must be >= 0 and finite, got {jitter!r}")
+        words = self.transcript_words
+        if (not isinstance(words, tuple) or len(words) != 2
+                or not all(isinstance(n, int) and not isinstance(n, bool) for n in words)
+                or not 1 <= words[0] <= words[1]):
+            raise ValueError(f"transcript_words must be a pair 1 <= low <= high, got {words!r}")
 
     @classmethod
     def for_model(cls, name: str) -> Quirks:

@@ -1,0 +1,166 @@
+"""Issue #14's harder streams end to end: the offline server's new stream options, and "heard"
+on them through the real SDK (the benchmark's hard family, a few fixed draws)."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import math
+import time
+
+import pytest
+
+from gemini_live_interrupt import InterruptAwareSession
+from gemini_live_interrupt.testing import FakeLiveServer, Quirks, ServiceTiming, SimulatedSpeaker
+from gemini_live_interrupt.testing._model import speak
+
+from .conftest import AUDIO, M25, needs_word_timestamps
+
+SCALE = 10.0  # everything runs 10x faster than real time: server, speaker and session clock
+TEXT = ("Every night it counted the ships that passed, one by one, and wrote their names in a "
+        "blue notebook.")
+
+
+async def transcript_messages(server: FakeLiveServer, config: dict[str, object] = AUDIO
+                              ) -> list[tuple[float, str, list[object]]]:
+    """Ask for one reply; ``(audio received before, text, words)`` per transcription message."""
+    out: list[tuple[float, str, list[object]]] = []
+    async with server.client().aio.live.connect(model=M25, config=config) as session:
+        await session.send_realtime_input(text="Go on.")
+        audio = 0.0
+        async for m in session.receive():
+            c = m.server_content
+            if c and c.model_turn:
+                audio += sum(len(p.inline_data.data or b"") for p in c.model_turn.parts or ()
+                             if p.inline_data) / 48000
+            if c and c.output_transcription and c.output_transcription.text:
+                t = c.output_transcription
+                out.append((audio, t.text or "", list(getattr(t, "words", None) or ())))
+    return out
+
+
+async def test_transcript_chunks_of_one_to_three_words_keep_their_order() -> None:
+    quirks = Quirks(transcript_words=(1, 3), transcript_jitter=0.05, transcript_offset=-0.2)
+    async with FakeLiveServer(replies=[TEXT], speed=40, chunk_seconds=0.1, quirks=quirks,
+                              seed=3) as server:
+        messages = await transcript_messages(server)
+    (turn,) = server.turns
+    assert "".join(text for _, text, _ in messages) == TEXT == turn.delivered
+    sizes = [len(text.split()) for _, text, _ in messages]
+    assert set(sizes) <= {1, 2, 3} and len(set(sizes)) > 1
+    assert len(turn.words) == len(TEXT.split())  # the truth stays word by word
+    # Each message came while the audio around its first word streamed in: 0.2 s ahead of
+    # it, give or take the jitter and an audio chunk.
+    starts = [s for _, s, _ in turn.words]
+    firsts = [starts[sum(sizes[:i])] for i in range(len(sizes))]
+    for (audio, _, _), start in zip(messages, firsts, strict=True):
+        assert start - 0.2 - 0.05 - 1e-6 <= audio <= max(0.0, start - 0.2 + 0.05) + 0.1 + 1e-6
+
+
+@needs_word_timestamps
+async def test_word_timestamps_of_a_chunk_of_several_words() -> None:
+    config = {**AUDIO, "output_audio_transcription": {"word_timestamp": True}}
+    quirks = Quirks(transcript_words=(2, 3), word_timestamps=True)
+    async with FakeLiveServer(replies=[TEXT], speed=40, quirks=quirks) as server:
+        messages = await transcript_messages(server, config)
+    (turn,) = server.turns
+    words = [w for _, _, ws in messages for w in ws]
+    assert all(len(ws) == len(text.split()) for _, text, ws in messages)
+    assert [w.word for w in words] == [w.strip() for w, _, _ in turn.words]  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("speed", [1.5, math.inf])
+async def test_output_speed_sends_faster_than_real_time_or_all_at_once(speed: float) -> None:
+    timing = dataclasses.replace(ServiceTiming.instant(), output_speed=speed)
+    duration = speak(TEXT)[-1].end
+    async with FakeLiveServer(replies=[TEXT], speed=5, chunk_seconds=0.1,
+                              timing=timing) as server:
+        async with server.client().aio.live.connect(model=M25, config=AUDIO) as session:
+            await session.send_realtime_input(text="Go on.")
+            first: float | None = None
+            async for _ in session.receive():
+                first = time.monotonic() if first is None else first
+            took = time.monotonic() - (first or 0.0)
+    (turn,) = server.turns
+    assert turn.audio_seconds_sent == pytest.approx(duration, abs=0.01)
+    paced = duration / 5 / speed  # seconds the audio takes to send at 5 x speed
+    if speed == math.inf:
+        assert took < 0.25 * duration / 5
+    else:
+        assert 0.8 * paced < took < 2 * paced
+
+
+@pytest.mark.parametrize(("kwargs", "error"), [
+    ({"transcript_words": (0, 2)}, ValueError), ({"transcript_words": (3, 2)}, ValueError),
+    ({"transcript_words": [1, 2]}, ValueError), ({"transcript_jitter": -0.1}, ValueError),
+    ({"transcript_jitter": math.inf}, ValueError),
+])
+def test_stream_quirks_are_validated(kwargs: dict[str, object], error: type[Exception]) -> None:
+    with pytest.raises(error):
+        Quirks(**kwargs)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("speed", [0, -1.0, math.nan])
+def test_output_speed_is_validated(speed: float) -> None:
+    with pytest.raises(ValueError):
+        ServiceTiming(output_speed=speed)
+
+
+def test_defaults_are_unchanged() -> None:
+    assert Quirks().transcript_words == (1, 1) and Quirks().transcript_jitter == 0.0
+    assert ServiceTiming().output_speed == 1.0
+
+
+# The benchmark's hard family: (audio chunk, transcript offset, output speed, cut at), each
+# with reports and with the estimate.
+HARD = [
+    (0.25, -0.3, 3.0, 0.45),  # ahead of its audio, coarse audio chunks
+    (0.02, -0.3, math.inf, 0.7),  # ahead, all at once: the cut comes after turnComplete
+    (0.1, 0.3, 1.5, 0.3),  # behind its audio, the turn still arriving
+]
+
+
+@pytest.mark.parametrize(("chunk", "offset", "speed", "at"), HARD)
+@pytest.mark.parametrize("reports", [True, False])
+async def test_heard_on_the_hard_family(chunk: float, offset: float, speed: float, at: float,
+                                        reports: bool) -> None:
+    class Scaled(InterruptAwareSession):
+        clock = staticmethod(lambda: time.monotonic() * SCALE)
+
+    quirks = Quirks(transcript_offset=offset, transcript_jitter=0.05, transcript_words=(1, 3),
+                    hold_turn_complete=True)
+    timing = dataclasses.replace(ServiceTiming.field(), output_speed=speed)
+    cut_at = at * speak(TEXT)[-1].end
+    async with FakeLiveServer(replies=[TEXT, "OK."], speed=SCALE, timing=timing,
+                              chunk_seconds=chunk, quirks=quirks, seed=11) as server:
+        connection = server.client().aio.live.connect(model=M25, config=AUDIO)
+        async with Scaled(connection) as session:
+            async with SimulatedSpeaker(session.playback if reports else None, speed=SCALE,
+                                        latency=0.03 if reports else 0.0, seed=1) as speaker:
+                cut: list[float] = []
+
+                async def read() -> None:
+                    while True:
+                        async for message in session.receive():
+                            if not cut and (played := speaker.play(message)) is not None:
+                                cut.append(played)
+
+                await session.send_realtime_input(text="Go on.")
+                reader = asyncio.create_task(read())
+                try:
+                    await asyncio.wait_for(speaker.wait_until_played(cut_at), 10)
+                    await session.send_realtime_input(text="Hold on.")
+                    for _ in range(300):
+                        if session.interruptions and cut:
+                            break
+                        await asyncio.sleep(0.01)
+                finally:
+                    reader.cancel()
+                    await asyncio.gather(reader, return_exceptions=True)
+    (record,) = session.interruptions
+    (turn,) = [t for t in server.turns if t.interrupted]
+    truth = turn.heard_at(cut[0]).split()
+    heard = record.heard.split()
+    assert truth[:len(heard)] == heard or heard[:len(truth)] == truth  # a prefix either way
+    assert abs(len(heard) - len(truth)) <= 1, (record.heard, " ".join(truth))
+    assert len(record.generated.split()) > len(heard)

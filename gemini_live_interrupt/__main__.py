@@ -1,10 +1,12 @@
 """``python -m gemini_live_interrupt demo``: a scripted barge-in, offline or on the real service.
 
 The demo asks the model for a story, plays it through a simulated speaker, talks over it after
-a few seconds and prints a timeline: what the model generated and what was heard, the
-barge-in, the note this library sent, and the model's reply. Offline (the default) it runs
-against the embedded :class:`~gemini_live_interrupt.testing.FakeLiveServer`; with ``--live``
-and ``GEMINI_API_KEY`` it runs the same code against the Gemini Live API.
+a few seconds and prints each event as it happens: the barge-in and what the speaker had
+played, the note this library sent and by which channel, the service's (late) transcription
+of the user's words, and the model's answers. ``--compare A B`` plays the same barge-in under
+two policies and sets the outcomes side by side. Offline (the default) it runs against the
+embedded :class:`~gemini_live_interrupt.testing.FakeLiveServer`; with ``--live`` and
+``GEMINI_API_KEY`` it runs the same code against the Gemini Live API.
 """
 
 from __future__ import annotations
@@ -12,18 +14,26 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import dataclasses
 import json
 import math
 import os
 import random
+import shutil
 import struct
 import sys
+import textwrap
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, TextIO, get_args
+from typing import Any, TextIO, TypeVar, get_args
+
+from gemini_live_interrupt._policy import TURN_STARTING
+from gemini_live_interrupt._records import Interruption
 
 __all__ = ["DEMO_MODEL", "LIVE_MODEL", "main", "parse_policy"]
+
+T = TypeVar("T")
 
 #: The model name the offline demo announces (its quirks: a 2.5 native-audio model).
 DEMO_MODEL = "gemini-2.5-flash-native-audio-preview-12-2025"
@@ -39,36 +49,70 @@ STORY = (
 )
 QUESTION = "Wait, does the robot have a name?"
 NOTE_MARK = "Interruption note"
-HEARD_MARK = "as far as the user heard it: <<<"
+HEARD_MARK = "as far as the user heard it: <<<"  # in both wordings of the note
+#: Audio seconds the user talks over the model (the question's length), then keeps quiet.
+SPEAKING, QUIET = 1.8, 0.8
+#: How many times faster than it plays the offline server sends the model's audio (the real
+#: service sends it several times faster, so a barge-in lands while a turn still arrives).
+OUTPUT_SPEED = 3.0
+#: The fastest ``--speed`` at which the simulation keeps its timing on a busy machine.
+MAX_SPEED = 10.0
+#: Seconds to wait for the connection (the real service, or the offline server).
+CONNECT_TIMEOUT = 20.0
+#: Exit code for a failure of the real service (no network, a bad key, a closed connection).
+SERVICE_FAILED = 3
+
+_CHANNEL_HOW = {
+    "silent_content": "a model-role turn with turn_complete=False; it starts no reply",
+    "context_update": "the system instruction with the note appended; it starts no reply",
+    "client_content": "a user turn with turn_complete=True; the model answers it with a "
+                      "reply of its own",
+    "realtime_text": "realtime text input; the model answers it with a reply of its own",
+}
+#: The note's lines that carry this barge-in's facts (the rest is standing instructions).
+_NOTE_FACTS = ("What you were saying", "What I was saying", "You were cut off", "I was cut off",
+               "The user heard nothing", "What the user said")
 
 
-def _continuation(note: str, words: int = 14) -> str:
-    """The story from where the user stopped hearing it, as the note says."""
-    heard = note.split(HEARD_MARK, 1)[1].split(">>>", 1)[0] if HEARD_MARK in note else ""
+# -- the offline model ---------------------------------------------------------------------------
+
+def _resume_point(context: Sequence[tuple[str, str]]) -> str:
+    """Where the model thinks it stopped: the note's "heard" text when it has a note, else all
+    it had generated (which the user did not all hear)."""
+    for _, text in reversed(context):
+        if NOTE_MARK in text:
+            return text.split(HEARD_MARK, 1)[1].split(">>>", 1)[0] if HEARD_MARK in text else ""
+    return next((text for role, text in reversed(context) if role == "model"
+                 and STORY.startswith(text.strip())), "")
+
+
+def _continuation(context: Sequence[tuple[str, str]], words: int = 14) -> str:
+    """The story from where the model thinks the user stopped hearing it."""
+    heard = _resume_point(context).strip()
     rest = STORY[len(heard):].split() if STORY.startswith(heard) else STORY.split()
     return "... " + " ".join(rest[:words]) + "..."
 
 
 def _scripted_model(context: list[tuple[str, str]]) -> str:
     """The offline model: answers from what is in its context, as a real one would."""
-    last = next((text for role, text in reversed(context) if role == "user"), "")
-    system = next((text for role, text in context if role == "system"), "")
+    users = [text for role, text in context if role == "user"]
+    last = users[-1] if users else ""
+    has_note = any(NOTE_MARK in text for _, text in context)
+    asked = any("name" in text for text in users if NOTE_MARK not in text)
     answered = any(role == "model" and "Pip" in text for role, text in context)
-    memory = next((text for role, text in reversed(context)
-                   if role == "model" and NOTE_MARK in text), "")  # a silent_content note
-    note = (last if NOTE_MARK in last else system if NOTE_MARK in system else memory)
-    resume = f"Now, where was I? {_continuation(note)}"
-    if NOTE_MARK in last:  # a note sent as a user turn (client_content or realtime text)
-        return f"So, where was I? {_continuation(note)}" if answered else (
-            f"The robot is called Pip. {resume}")
-    if "story" in last:
+    if NOTE_MARK not in last and "story" in last:
         return STORY
-    if "name" in last:
+    if asked:
         if answered:
             return "As I said, Pip."
-        # A note that starts no turn (context update, model-role content): one blended reply.
-        return "Yes, the robot is called Pip." + (f" {resume}" if note else "")
-    return "Sorry, go on."
+        # Without a note the model goes on from all it had generated, not from what was heard.
+        resume = _continuation(context)
+        return f"Yes, the robot is called Pip. Now, where was I? {resume}"
+    if NOTE_MARK in last:
+        # The note came as a user turn of its own, before the user's question was heard: the
+        # model answers the note, while the user is still talking.
+        return "Oh, sorry. Go ahead?"
+    return "Sorry, go on." if has_note else "OK."
 
 
 # -- the policy option ---------------------------------------------------------------------------
@@ -102,36 +146,148 @@ def parse_policy(spec: str) -> Any:
 # -- output --------------------------------------------------------------------------------------
 
 _SPINNER = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
-_COLORS = {"model": "36", "user": "33", "note": "35", "heard": "32", "service": "31",
-           "summary": "1", "server": "2", "generated": "2"}
+#: event kind -> (label in the timeline, ANSI colour)
+_LABELS = {
+    "user": ("you", "33"),
+    "model": ("model", "36"),
+    "barge_in": ("barge-in", "1;31"),
+    "note": ("note", "35"),
+    "transcription": ("service", "32"),
+    "answer": ("model", "36"),
+}
+_LABEL_WIDTH = max(len(label) for label, _ in _LABELS.values())
+
+
+@dataclass
+class _Line:
+    t: float
+    kind: str
+    text: str
+    detail: list[str]
+    data: dict[str, Any]
 
 
 class Printer:
-    """Prints the timeline (or JSON lines) and a progress indicator on a terminal's stderr."""
+    """Prints the timeline as it happens (or JSON lines), wrapped to the terminal (at most 80
+    columns), and a progress indicator on a terminal's stderr.
+
+    Times are seconds of conversation time since :meth:`start`: the wall clock times the
+    demo's ``speed``. An event can be stamped earlier than it is printed (``t=``); between
+    :meth:`hold` and :meth:`release` events wait, and are then printed in time order.
+    """
 
     def __init__(self, *, color: bool, as_json: bool, out: TextIO | None = None,
-                 progress: bool = False, clock: Callable[[], float] = time.monotonic) -> None:
+                 progress: bool = False, width: int = 80,
+                 clock: Callable[[], float] = time.monotonic) -> None:
         self.color, self.as_json = color, as_json
         self.out = out if out is not None else sys.stdout
         self.progress = progress and not as_json
+        self.width = max(40, min(80, width))
         self.clock = clock
+        self.speed = 1.0
         self.t0 = clock()
         self.status = "connecting"
+        self.tags: dict[str, Any] = {}
         self.events: list[dict[str, Any]] = []
+        self._held: list[_Line] = []
+        self._holds = 0
         self._spun = False
+        self.broken = False
+        """The reader of ``out`` went away (``| head``); nothing more is written."""
+        self.on_broken: Callable[[], object] | None = None
 
-    def event(self, kind: str, text: str, **extra: Any) -> None:
-        """One line of the timeline: seconds since start, kind, text."""
-        t = self.clock() - self.t0
-        self.events.append({"t": round(t, 3), "event": kind, "text": text, **extra})
-        self._clear_spinner()
-        if self.as_json:
-            print(json.dumps(self.events[-1]), file=self.out, flush=True)
+    def _write(self, text: str) -> None:
+        if self.broken:
             return
-        label = f"{kind:>9}"
-        if self.color and kind in _COLORS:
-            label = f"\033[{_COLORS[kind]}m{label}\033[0m"
-        print(f"{t:6.2f}s {label}  {text}", file=self.out, flush=True)
+        self._clear_spinner()
+        try:
+            print(text, file=self.out, flush=True)
+        except BrokenPipeError:
+            self.broken = True
+            if self.out is sys.stdout:
+                _stdout_to_devnull()
+            if self.on_broken is not None:
+                self.on_broken()
+
+    def start(self, speed: float) -> None:
+        """Time zero of the conversation, which runs ``speed`` times faster than real time."""
+        self.speed, self.t0 = speed, self.clock()
+
+    def now(self) -> float:
+        """Seconds of conversation time since :meth:`start`."""
+        return (self.clock() - self.t0) * self.speed
+
+    def paragraph(self, text: str = "", *, indent: str = "") -> None:
+        """Prose (the header, the summary): wrapped, and left out of JSON output."""
+        if self.as_json:
+            return
+        self._write(textwrap.fill(text, self.width, initial_indent=indent,
+                                  subsequent_indent=indent, break_on_hyphens=False))
+
+    def paragraph_row(self, name: str, text: str, width: int) -> None:
+        """``name`` then ``text`` wrapped beside it (the header), left out of JSON output."""
+        if self.as_json:
+            return
+        self._write(textwrap.fill(text, self.width, initial_indent=f"{name:<{width}}",
+                                  subsequent_indent=" " * width, break_on_hyphens=False))
+
+    def raw(self, lines: Sequence[str]) -> None:
+        """Preformatted lines (a table), left out of JSON output."""
+        if self.as_json:
+            return
+        self._write("\n".join(line.rstrip() for line in lines))
+
+    def record(self, kind: str, **data: Any) -> None:
+        """A JSON-only event (a summary): nothing in the human timeline."""
+        if self.as_json:
+            self._json({"event": kind, **self.tags, **data})
+
+    def event(self, kind: str, text: str, *, t: float | None = None,
+              detail: Sequence[str] = (), **data: Any) -> None:
+        """One event of the timeline: conversation time, who, what (``detail``: indented
+        lines below it, such as the note's text)."""
+        line = _Line(self.now() if t is None else t, kind, text, list(detail), data)
+        if self._holds:
+            self._held.append(line)
+        else:
+            self._emit(line)
+
+    def hold(self) -> None:
+        """Keep events back (until as many :meth:`release` calls) to print them in order."""
+        self._holds += 1
+
+    def release(self, *, everything: bool = False) -> None:
+        """Undo one :meth:`hold` (every one with ``everything``); print what waited, in order."""
+        self._holds = 0 if everything else max(0, self._holds - 1)
+        if not self._holds and self._held:
+            held, self._held = sorted(self._held, key=lambda line: line.t), []
+            for line in held:
+                self._emit(line)
+
+    def _json(self, obj: dict[str, Any]) -> None:
+        self.events.append(obj)
+        self._write(json.dumps(obj))
+
+    def _emit(self, line: _Line) -> None:
+        if self.as_json:
+            obj = {"t": round(line.t, 2), "event": line.kind, **self.tags, "text": line.text,
+                   **line.data}
+            if line.detail:
+                obj.setdefault("detail", line.detail)
+            self._json(obj)
+            return
+        label, colour = _LABELS.get(line.kind, (line.kind, ""))
+        stamp = f"{line.t:5.1f}s  {label:<{_LABEL_WIDTH}}  "
+        hang = " " * len(stamp)
+        text = textwrap.fill(line.text, self.width, initial_indent=stamp,
+                             subsequent_indent=hang, break_on_hyphens=False)
+        if self.color and colour:
+            text = text.replace(label, f"\033[{colour}m{label}\033[0m", 1)
+        out = [text]
+        for sub in line.detail:
+            out.append(textwrap.fill(sub, self.width, initial_indent=hang + "  ",
+                                     subsequent_indent=hang + "    ", break_on_hyphens=False))
+        self._write("\n".join(out))
 
     def _clear_spinner(self) -> None:
         if self._spun:
@@ -153,17 +309,55 @@ class Printer:
             self._clear_spinner()
 
 
+def _quoted(text: str) -> str:
+    return f'"{text.strip()}"'
+
+
+_NUMBERS = {0: "No", 1: "One", 2: "Two", 3: "Three"}
+
+
 # -- the conversation ----------------------------------------------------------------------------
 
 @dataclass
-class _Turns:
+class Reply:
+    """One model turn after the barge-in."""
+
+    t: float
+    text: str
+    cause: str | None  # what started it (offline: the server knows), None on the real service
+    saw_note: bool | None  # whether the note was in its context (offline), None: unknown
+    over_user: float  # seconds it started before the user stopped talking (0: it did not)
+
+
+@dataclass
+class Outcome:
+    """What one conversation showed, for the summary and ``--compare``."""
+
+    policy: str
+    channel: str
+    live: bool
+    code: int = 0
+    record: Interruption | None = None  # once settled
+    replies: list[Reply] = field(default_factory=list)
+
+
+@dataclass
+class _State:
     """What the app's receive loop saw, turn by turn."""
 
     texts: list[str] = field(default_factory=lambda: [""])
     complete: int = 0
+    in_turn: bool = False
+    turn_start: float = 0.0
     last_message_at: float = 0.0
     barged: bool = False
+    spoke_at: float | None = None  # when the user started talking over the model
+    cut: tuple[float, float] | None = None  # (time, seconds played) of the barge-in
+    cut_told: bool = False
     user_words: str = ""
+    user_words_at: float = 0.0  # when the first of them arrived
+    user_words_last: float = 0.0
+    note_at: float | None = None
 
 
 def _tone(seconds: float, amplitude: int, rate: int = 16000) -> bytes:
@@ -185,19 +379,70 @@ async def _say_by_audio(session: Any, speed: float, loud: float, quiet: float) -
             await asyncio.sleep(chunk / speed)
 
 
+async def _race(aw: Awaitable[T], receiver: asyncio.Task[None]) -> T:
+    """Await ``aw``, unless the receive loop ends first (the connection failed): then raise
+    what ended it."""
+    task = asyncio.ensure_future(aw)
+    await asyncio.wait({task, receiver}, return_when=asyncio.FIRST_COMPLETED)
+    if task.done():
+        return task.result()
+    task.cancel()
+    await asyncio.gather(task, return_exceptions=True)
+    exc = None if receiver.cancelled() else receiver.exception()
+    raise exc or ConnectionError("the service closed the connection")
+
+
+def _note_lines(prompt: str, full: bool) -> list[str]:
+    lines = prompt.splitlines()
+    if full:
+        return [line for line in lines if line.strip()]
+    facts = [line for line in lines if line.startswith(_NOTE_FACTS)]
+    rest = sum(1 for line in lines if line.strip()) - len(facts)
+    return [*facts, f"(and {rest} more lines: the recent conversation and how to go on; "
+                    "--full-note prints them)"]
+
+
+def _describe_reply(n: int, reply: Reply, channel: str, live: bool) -> str:
+    """The answer's line: which reply, to what, whether it knew, and why there is another."""
+    if reply.cause in TURN_STARTING:
+        what = f"answers the note itself ({channel} makes it a turn of its own)"
+    elif reply.cause in ("user_audio", "activity"):
+        what = "answers your spoken question"
+        if n > 1:
+            what = "answers your spoken question in a second reply (the note got the first)"
+    elif n > 1:
+        what = (f"replies again: {channel} starts a reply of its own, so two come"
+                if channel in TURN_STARTING else "replies again")
+    else:
+        what = "answers"
+    if reply.over_user > 0:
+        what += f", talking over you for {reply.over_user:.1f} s (you had not finished)"
+    if reply.saw_note is True:
+        what += "; the note is in its context"
+    elif reply.saw_note is False:
+        what += "; the note is NOT in its context"
+        if channel == "silent_content":
+            what += (" (2.5 models do not see model-role content in their next answer to "
+                     "audio: it goes on from all it had generated, not from what you heard)")
+    elif live and n == 1:
+        what += " (the real service does not say what was in its context)"
+    return f"{what}: {_quoted(reply.text)}"
+
+
 async def conversation(
     client: Any, model: str, *, policy: Any, speed: float, seed: int, by_audio: bool,
-    printer: Printer, idle: float,
-) -> int:
-    """The demo's conversation on any client: the offline server's or the real service's."""
+    printer: Printer, idle: float, server: Any = None, full_note: bool = False,
+    policy_name: str = "auto", earlier_note: str | None = None,
+    on_connected: Callable[[], None] | None = None,
+) -> Outcome:
+    """The demo's conversation on any client: the offline server's or the real service's.
+
+    Every event is printed when it happens; the outcome feeds the summary.
+    """
     from google.genai import types
 
     from gemini_live_interrupt import InterruptAwareSession
     from gemini_live_interrupt.testing import SimulatedSpeaker
-
-    class Session(InterruptAwareSession):
-        # The demo plays `speed` times faster than real time; the playback clock follows.
-        clock = staticmethod(lambda: time.monotonic() * speed)
 
     config = types.LiveConnectConfig(
         response_modalities=[types.Modality.AUDIO],
@@ -207,189 +452,503 @@ async def conversation(
     )
     rng = random.Random(seed)
     barge_at = round(rng.uniform(2.5, 3.5), 2)  # seconds of the story played
-    turns = _Turns()
+    state = _State()
     loop = asyncio.get_running_loop()
+    outcome = Outcome(policy=policy_name, channel=policy.channel or "", live=server is None)
+
+    def tell_cut(record: Interruption) -> None:
+        """The barge-in's line, stamped when the service stopped the model, once the session
+        has worked out what was heard (a moment later)."""
+        if state.cut is None or state.cut_told:
+            return
+        state.cut_told = True
+        t, played = state.cut
+        heard, generated = record.heard.split(), record.generated.split()
+        if heard:
+            what = (f"{len(heard)} of the {len(generated)} words sent so far: "
+                    f"{_quoted(record.heard)}")
+        else:
+            what = "none of its words"
+        printer.event(
+            "barge_in", f"the service stops the model. Your speaker had played {played:.1f} s "
+            f"of the story, so you heard {what}", t=t,
+            played_seconds=round(played, 2), heard=record.heard, generated=record.generated)
+        printer.release()
+
+    class Session(InterruptAwareSession):
+        # The demo plays `speed` times faster than real time; the playback clock follows.
+        clock = staticmethod(lambda: time.monotonic() * speed)
+
+        def should_inject(self, record: Interruption) -> bool:
+            state.note_at = printer.now()  # the note is written and about to leave
+            tell_cut(record)
+            return True
+
+        async def inject(self, prompt: str) -> None:
+            await super().inject(prompt)
+            channel = self.policy.channel or ""
+            t = state.note_at if state.note_at is not None else printer.now()
+            wait = self.policy.first_words_wait
+            said = (f"none of your words was transcribed yet, and it waits at most {wait:g} s "
+                    "for them" if "not been transcribed" in prompt
+                    else "with the first of your words")
+            after = t - (state.cut or (t, 0.0))[0]
+            printer.event(
+                "note", f"sent by {channel} ({_CHANNEL_HOW.get(channel, channel)}), "
+                f"{after:.1f} s after the barge-in: {said}. It says:", t=t,
+                detail=(["(word for word the note of run A)"] if prompt == earlier_note
+                        else _note_lines(prompt, full_note)), channel=channel,
+                starts_reply=channel in TURN_STARTING, prompt=prompt)
+
+        async def on_interruption(self, record: Interruption) -> None:
+            tell_cut(record)
+            outcome.record = record
+            if not record.injected:
+                printer.event("note", f"not sent: {record.reason}"
+                              + (f" ({record.error})" if record.error else ""),
+                              reason=record.reason, error=record.error)
+
+    def flush_user_words(force: bool = False) -> None:
+        """The service's transcription of the user's words, as one line once it has stopped
+        coming (stamped when its first word arrived; later events wait for it)."""
+        words = state.user_words.strip()
+        if not words or not (force or printer.now() - state.user_words_last > 1.0):
+            return
+        first, last = state.user_words_at, state.user_words_last
+        stopped = (state.spoke_at or 0.0) + SPEAKING
+        arrive = (f"arriving {first:.1f}-{last:.1f} s" if last - first >= 0.1
+                  else f"arriving at {first:.1f} s")
+        late = (f", up to {last - stopped:.1f} s after you stopped talking" if last > stopped
+                else "")
+        note = ("; the note had gone without them" if state.note_at is not None
+                and state.note_at < first else "")
+        printer.event("transcription", f"transcribes your words ({arrive}{late}){note}: "
+                      f"{_quoted(words)}", t=first, words=words,
+                      late_seconds=round(max(0.0, last - stopped), 2))
+        state.user_words = ""
+        printer.release()
 
     connection = client.aio.live.connect(model=model, config=config)
-    async with Session(connection, model=model, policy=policy) as session, \
-            SimulatedSpeaker(session.playback, speed=speed, jitter=0.01, latency=0.05,
-                             seed=seed) as speaker:
-        printer.event("server", f"connected ({model}); the note goes at the barge-in by "
-                      f"{session.policy.channel}")
+    async with contextlib.AsyncExitStack() as stack:
+        try:
+            async with asyncio.timeout(CONNECT_TIMEOUT):
+                session = await stack.enter_async_context(
+                    Session(connection, model=model, policy=policy))
+        except TimeoutError:
+            raise TimeoutError(f"no connection after {CONNECT_TIMEOUT:g} s") from None
+        speaker = await stack.enter_async_context(SimulatedSpeaker(
+            session.playback, speed=speed, jitter=0.01, latency=0.05, seed=seed))
+        if on_connected is not None:
+            on_connected()
+        channel = session.policy.channel or ""
+        outcome.channel = channel
 
-        def flush_user_words() -> None:
-            if turns.user_words.strip():
-                printer.event("user", f"(input transcription) {turns.user_words.strip()}")
-            turns.user_words = ""
+        def answer_done() -> None:
+            text = state.texts[-1].strip()
+            n = state.complete  # the story is turn 0
+            turn = server.turns[n] if server is not None and n < len(server.turns) else None
+            stopped = (state.spoke_at or 0.0) + (SPEAKING if by_audio else 0.0)
+            reply = Reply(
+                t=state.turn_start, text=text, cause=turn.cause if turn is not None else None,
+                saw_note=turn.saw(NOTE_MARK) if turn is not None else None,
+                over_user=max(0.0, stopped - state.turn_start))
+            outcome.replies.append(reply)
+            printer.event("answer", _describe_reply(n, reply, channel, server is None),
+                          t=reply.t, reply=n, answer=text, cause=reply.cause,
+                          note_in_context=reply.saw_note,
+                          over_user_seconds=round(reply.over_user, 2))
 
         async def receive_loop() -> None:
             while True:
+                got = 0
                 async for message in session.receive():
-                    turns.last_message_at = loop.time()
+                    got += 1
+                    now = printer.now()
+                    state.last_message_at = now
                     content = message.server_content
                     if content is None:
                         continue
                     heard_in = content.input_transcription
-                    if heard_in and heard_in.text and turns.barged:
-                        # The service's transcription of our own realtime-text note is not
-                        # the user's speech (the session knows it too).
-                        if NOTE_MARK not in turns.user_words + heard_in.text:
-                            turns.user_words += heard_in.text
-                    elif turns.user_words:
-                        flush_user_words()
-                    if content.interrupted:
-                        played = speaker.clear()
-                        printer.status = "the user is talking"
-                        printer.event("service", f"interrupted: the speaker had played "
-                                      f"{played:.1f} s of this turn")
-                    if content.model_turn:
-                        for part in content.model_turn.parts or ():
-                            if part.inline_data and part.inline_data.data:
-                                speaker.write(part.inline_data.data)
+                    if heard_in and heard_in.text and state.barged:
+                        if not state.user_words:
+                            state.user_words_at = now
+                            printer.hold()  # until the words stop coming
+                        state.user_words += heard_in.text
+                        state.user_words_last = now
+                    if content.interrupted and state.cut is None:
+                        state.cut = (now, speaker.clear())
+                        printer.hold()  # until the session says what was heard
+                    elif content.interrupted:
+                        speaker.clear()
+                    audio = [part.inline_data.data for part in
+                             (content.model_turn.parts or () if content.model_turn else ())
+                             if part.inline_data and part.inline_data.data]
                     out = content.output_transcription
+                    if (audio or (out and out.text)) and not state.in_turn:
+                        state.in_turn, state.turn_start = True, now
+                        if state.complete == 0:
+                            printer.event("model", "starts telling the story (its audio plays "
+                                          "on the simulated speaker)")
+                        else:
+                            printer.hold()  # the answer's line, stamped now, once complete
+                    for data in audio:
+                        speaker.write(data)
                     if out and out.text:
-                        turns.texts[-1] += out.text
+                        state.texts[-1] += out.text
                     if content.turn_complete:
-                        flush_user_words()
-                        text = turns.texts[-1].strip()
-                        if turns.complete == 0:
-                            printer.event("model", f"(story cut off: {len(text.split())} words "
-                                          "generated so far, see below)")
-                        elif text:
-                            printer.event("model", text)
-                        turns.complete += 1
-                        turns.texts.append("")
+                        if state.in_turn and state.complete > 0:
+                            answer_done()
+                            printer.release()
+                        state.in_turn = False
+                        state.complete += 1
+                        state.texts.append("")
                         speaker.new_turn()
-                        printer.status = "waiting for the model"
+                if not got:
+                    raise ConnectionError("the service closed the connection")
 
         receiver = asyncio.create_task(receive_loop())
-        spinner = asyncio.create_task(printer.spin())
         try:
-            printer.event("user", REQUEST)
+            printer.start(speed)
+            printer.event("user", f"(typing) {REQUEST}")
             printer.status = "the model is telling a story"
             await session.send_realtime_input(text=REQUEST)
-            await speaker.wait_until_played(barge_at)
-            if turns.complete:
-                printer.event("summary", "the story ended before the user cut in")
-                return 1
-            turns.barged = True
+            await _race(speaker.wait_until_played(barge_at), receiver)
+            if state.complete:
+                printer.paragraph("The story ended before the user cut in; try another "
+                                  "--seed.")
+                outcome.code = 1
+                return outcome
+            state.barged = True
+            state.spoke_at = printer.now()
             if by_audio:
-                printer.event("user", f"🎤 {QUESTION}   (by voice, over the model)")
-                await _say_by_audio(session, speed, loud=1.2, quiet=0.8)
+                printer.event("user", f"(talking over the model) {_quoted(QUESTION)}",
+                              words=QUESTION)
+                talk = asyncio.create_task(_say_by_audio(session, speed, SPEAKING, QUIET))
             else:
-                printer.event("user", f"⌨ {QUESTION}   (by realtime text, over the model)")
-                await session.send_realtime_input(text=QUESTION)
+                printer.event("user", f"(typing over the model, as realtime text) "
+                              f"{_quoted(QUESTION)}", words=QUESTION)
+                talk = asyncio.create_task(session.send_realtime_input(text=QUESTION))
             # Wait for the note (or its reason not to be sent) and for the model to go quiet.
-            printer.status = "waiting for the note and the reply"
             deadline = loop.time() + max(20.0, 60.0 / speed)
             while loop.time() < deadline:
-                await asyncio.sleep(0.05)
-                quiet = loop.time() - turns.last_message_at > idle
-                if session.interruptions and turns.complete >= 2 and quiet:
+                await _race(asyncio.sleep(0.05), receiver)
+                flush_user_words()
+                quiet = printer.now() - state.last_message_at > idle
+                printer.status = ("you are talking over the model" if not talk.done() else
+                                  "the model is answering" if state.in_turn else
+                                  "waiting for the model (the run ends once it is quiet)")
+                if talk.done() and session.interruptions and state.complete >= 2 and quiet:
                     break
+            await talk
         finally:
-            spinner.cancel()
             receiver.cancel()
-            await asyncio.gather(spinner, receiver, return_exceptions=True)
+            await asyncio.gather(receiver, return_exceptions=True)
+        flush_user_words(force=True)
+    printer.release(everything=True)
+    if outcome.record is None and session.interruptions:
+        outcome.record = session.interruptions[0]
+    if outcome.record is None:
+        printer.paragraph("No interruption was recorded; try another --seed.")
+        outcome.code = 1
+    return outcome
 
-        if not session.interruptions:
-            printer.event("summary", "no interruption was recorded (try another --seed)")
-            return 1
-        record = session.interruptions[0]
-        printer.event("generated", f"generated: {record.generated}")
-        printer.event("heard", f"heard:     {record.heard}")
-        if record.injected and record.prompt:
-            first, *rest = record.prompt.splitlines()
-            printer.event("note", f"sent by {record.channel}, {len(rest) + 1} lines:",
-                          prompt=record.prompt)
-            for line in [first, *rest]:
-                if line.startswith(("What you were saying", "You were cut off",
-                                    "What the user said")):
-                    printer.event("note", f"  {line}")
-        else:
-            printer.event("note", f"not sent: {record.reason}"
-                          + (f" ({record.error})" if record.error else ""))
-        heard_n, gen_n = len(record.heard.split()), len(record.generated.split())
-        printer.event(
-            "summary",
-            f"The user heard {heard_n} of {gen_n} generated words and said "
-            f"{record.user_text!r}; the model was told exactly that "
-            + (f"({record.channel}) and answered."
-               if record.injected else f"... but no note was sent ({record.reason})."),
-            heard=record.heard, generated=record.generated, user_text=record.user_text,
-            injected=record.injected, reason=record.reason, error=record.error,
-            channel=record.channel,
-            played_seconds=record.played_seconds, received_seconds=record.received_seconds,
-        )
-    return 0
 
+# -- summaries -----------------------------------------------------------------------------------
+
+def _knew(outcome: Outcome) -> str:
+    seen = [r.saw_note for r in outcome.replies]
+    if not seen or any(s is None for s in seen):
+        return "unknown (live)" if outcome.live else "-"
+    if all(seen):
+        return {1: "yes", 2: "yes, both"}.get(len(seen), f"yes, all {len(seen)}")
+    if not any(seen):
+        return "no"
+    return f"{sum(1 for s in seen if s)} of {len(seen)}"
+
+
+def _over(outcome: Outcome) -> float:
+    return max((r.over_user for r in outcome.replies), default=0.0)
+
+
+def _resumed_after(outcome: Outcome) -> int | None:
+    """After how many words of the story the model went on (offline: the scripted story)."""
+    for reply in outcome.replies:
+        if "where was I? ... " in reply.text:
+            tail = reply.text.split("where was I? ... ", 1)[1].rstrip(".").split()[:4]
+            words = STORY.split()
+            for i in range(len(words)):
+                if words[i:i + len(tail)] == tail:
+                    return i
+    return None
+
+
+def _resumed(outcome: Outcome) -> str:
+    at, record = _resumed_after(outcome), outcome.record
+    if at is None or record is None:
+        return "-"
+    heard = len(record.heard.split())
+    return (f"after word {at}" + (" (as heard)" if at == heard else
+                                  f" (skips {at - heard})" if at > heard else ""))
+
+
+def summarize(outcome: Outcome, printer: Printer, *, auto_channel: str,
+              prose: bool = True) -> None:
+    """The closing paragraph of one run (``prose``), and its JSON ``summary`` event."""
+    record = outcome.record
+    if record is None:
+        return
+    heard_n, gen_n = len(record.heard.split()), len(record.generated.split())
+    channel, replies = outcome.channel, outcome.replies
+    resumed = _resumed_after(outcome)
+    printer.record(
+        "summary", t=round(printer.now(), 2), channel=channel, policy=outcome.policy,
+        heard=record.heard, generated=record.generated, user_text=record.user_text,
+        injected=record.injected,
+        reason=record.reason, error=record.error, played_seconds=record.played_seconds,
+        received_seconds=record.received_seconds, replies=len(replies),
+        note_in_context=[r.saw_note for r in replies],
+        over_user_seconds=round(_over(outcome), 2), resumed_after_words=resumed)
+    if not prose:
+        return
+    parts = [f"In short: you heard {heard_n} of the {gen_n} words the model had sent."]
+    if record.injected:
+        how = ("which starts a reply of its own" if channel in TURN_STARTING
+               else "which starts no reply")
+        parts.append(f"At the barge-in the note went by {channel}, {how}, before your words "
+                     "were transcribed (the model hears your voice itself)."
+                     if "not been transcribed" in (record.prompt or "") else
+                     f"At the barge-in the note went by {channel}, {how}.")
+    else:
+        parts.append(f"No note was sent ({record.reason}).")
+    count = len(replies)
+    followed = (f"{_NUMBERS.get(count, str(count))} {'reply' if count == 1 else 'replies'} "
+                "followed")
+    over = _over(outcome)
+    if over > 0:
+        followed += f", talking over you for {over:.1f} s,"
+    knew = _knew(outcome)
+    if knew.startswith("yes"):
+        followed += " with the note in context"
+    elif knew == "no":
+        followed += " without the note in context"
+    elif " of " in knew:
+        followed += f" with the note in the context of {knew}"
+    parts.append(followed.rstrip(",") + ".")
+    if resumed is not None and resumed == heard_n:
+        parts.append(f"The story went on right after the {heard_n} words you heard.")
+    elif resumed is not None and resumed > heard_n:
+        parts.append(f"The story went on after word {resumed}, skipping {resumed - heard_n} "
+                     "words you never heard.")
+    if channel != auto_channel:
+        parts.append(f"Auto would send it by {auto_channel} on this model.")
+    parts.append("Compare two policies: --compare context_update client_content.")
+    printer.paragraph()
+    printer.paragraph(" ".join(parts))
+
+
+def compare_table(outcomes: Sequence[Outcome], printer: Printer, *, auto_channel: str) -> None:
+    """The runs side by side: the questions a user brings to ``--compare``."""
+    def heard(o: Outcome) -> str:
+        if o.record is None:
+            return "-"
+        return f"{len(o.record.heard.split())} of {len(o.record.generated.split())} words"
+
+    rows: list[tuple[str, list[str]]] = [
+        ("the note starts a reply", ["yes" if o.channel in TURN_STARTING else "no"
+                                     for o in outcomes]),
+        ("you had heard", [heard(o) for o in outcomes]),
+        ("replies after the barge-in", [str(len(o.replies)) for o in outcomes]),
+        ("they start at", [", ".join(f"{r.t:.1f} s" for r in o.replies) or "-"
+                           for o in outcomes]),
+        ("the note in their context", [_knew(o) for o in outcomes]),
+        ("the model talks over you", [f"for {_over(o):.1f} s" if _over(o) > 0 else "no"
+                                      for o in outcomes]),
+        ("the story goes on", [_resumed(o) for o in outcomes]),
+    ]
+    printer.record("comparison", runs=[{
+        "run": chr(65 + i), "policy": o.policy, "channel": o.channel, "replies": len(o.replies),
+        "reply_times": [round(r.t, 2) for r in o.replies],
+        "note_in_context": [r.saw_note for r in o.replies],
+        "over_user_seconds": round(_over(o), 2), "resumed_after_words": _resumed_after(o),
+        "heard": o.record.heard if o.record else None,
+        "generated": o.record.generated if o.record else None}
+        for i, o in enumerate(outcomes)])
+    heads = [f"{chr(65 + i)}: {o.policy}" + (f" ({o.channel})" if o.policy == "auto" else "")
+             for i, o in enumerate(outcomes)]
+    first = max(len(name) for name, _ in rows) + 2
+    col = max(14, (printer.width - first) // max(1, len(outcomes)))
+    lines = [f"{'':<{first}}" + "".join(f"{h[:col - 1]:<{col}}" for h in heads)]
+    for name, values in rows:
+        lines.append(f"{name:<{first}}" + "".join(f"{v[:col - 1]:<{col}}" for v in values))
+    printer.paragraph()
+    printer.paragraph("Side by side (the same seed, the same barge-in):")
+    printer.raw(lines)
+    printer.paragraph()
+    printer.paragraph(f"Auto sends the note by {auto_channel} on this model.")
+
+
+# -- running it ----------------------------------------------------------------------------------
 
 @contextlib.asynccontextmanager
-async def offline_client(speed: float) -> AsyncIterator[Any]:
-    """A ``genai.Client`` on the embedded offline server."""
-    from gemini_live_interrupt.testing import FakeLiveServer
+async def offline_server(speed: float, seed: int) -> AsyncIterator[Any]:
+    """The embedded offline server, on the field timing at ``speed`` times real time."""
+    from gemini_live_interrupt.testing import FakeLiveServer, ServiceTiming
 
-    server = FakeLiveServer(replies=_scripted_model, speed=speed * 3, user_transcripts=[QUESTION])
+    timing = ServiceTiming.field()
+    with contextlib.suppress(TypeError):  # a ServiceTiming without output_speed
+        timing = dataclasses.replace(timing, output_speed=OUTPUT_SPEED)
+    server = FakeLiveServer(replies=_scripted_model, speed=speed, timing=timing, seed=seed,
+                            user_transcripts=[QUESTION])
     async with server:
-        yield server.client()
+        yield server
+
+
+def _header(printer: Printer, *, live: bool, model: str, speed: float,
+            runs: Sequence[tuple[str, str]]) -> None:
+    rows = [("server", "the Gemini Live API (real service, real time); you type, as it needs "
+                       "real speech to transcribe" if live else
+             "the embedded offline Live server (no API key, no network)"),
+            ("model", model)]
+    for i, (spec, channel) in enumerate(runs):
+        name = "policy" if len(runs) == 1 else f"run {chr(65 + i)}"
+        rows.append((name, f"auto: the note goes by {channel} (the model table's choice for "
+                     "this model)" if spec == "auto" else spec if spec == channel
+                     else f"{spec}: the note goes by {channel}"))
+    rows.append(("times", "seconds of conversation time" if live else
+                 f"seconds of conversation time (the run plays {speed:g}x faster than real "
+                 "time)"))
+    width = max(len(name) for name, _ in rows) + 2
+    for name, text in rows:
+        printer.paragraph_row(name, text, width)
+
+
+def _channel_of(spec: str, model: str) -> str:
+    """The channel a session on ``model`` sends the note by under ``--policy spec``."""
+    from gemini_live_interrupt import InterruptAwareSession
+    from gemini_live_interrupt._options import resolve_channel
+
+    return str(resolve_channel(parse_policy(spec), model, InterruptAwareSession.model_table))
+
+
+def _live_client() -> tuple[Any, str] | int:
+    key = os.environ.get("GEMINI_API_KEY")
+    if not key:
+        print("--live needs GEMINI_API_KEY set (https://aistudio.google.com/apikey); "
+              "without --live the demo runs offline, no key needed.", file=sys.stderr)
+        return 2
+    from google import genai
+
+    return genai.Client(api_key=key), os.environ.get("GEMINI_LIVE_MODEL", LIVE_MODEL)
+
+
+async def _one(args: argparse.Namespace, printer: Printer, spec: str, client: Any, model: str,
+               **kwargs: Any) -> Outcome:
+    policy = parse_policy(spec)
+    common = {"printer": printer, "seed": args.seed, "full_note": args.full_note,
+              "policy_name": spec, **kwargs}
+    if client is not None:
+        # Same conversation; only the client differs. The real service needs real speech to
+        # transcribe, so the user talks by realtime text there.
+        return await conversation(client, model, policy=policy, speed=1.0, by_audio=False,
+                                  idle=3.0, **common)
+    async with offline_server(args.speed, args.seed) as server:
+        # Offline the user talks over the model by voice, as in a real call: the note leaves
+        # at the barge-in, before the service has transcribed the question.
+        return await conversation(server.client(), model, policy=policy, speed=args.speed,
+                                  by_audio=True, idle=2.0, server=server, **common)
 
 
 async def demo(args: argparse.Namespace, printer: Printer) -> int:
-    """Run the demo; returns the exit code."""
-    policy = parse_policy(args.policy)
-    if args.live:
-        key = os.environ.get("GEMINI_API_KEY")
-        if not key:
-            print("--live needs GEMINI_API_KEY set (https://aistudio.google.com/apikey); "
-                  "without --live the demo runs offline, no key needed.", file=sys.stderr)
-            return 2
-        from google import genai
-
-        model = os.environ.get("GEMINI_LIVE_MODEL", LIVE_MODEL)
-        printer.event("server", "the Gemini Live API (real service, realtime text input)")
-        # Same conversation; only the client differs. The real service needs real speech to
-        # transcribe, so the user talks by realtime text there.
-        return await conversation(genai.Client(api_key=key), model, policy=policy, speed=1.0,
-                                  seed=args.seed, by_audio=False, printer=printer, idle=3.0)
+    """Run the demo (one policy, or two with ``--compare``); returns the exit code."""
+    task = asyncio.current_task()
+    if task is not None:
+        printer.on_broken = task.cancel  # the reader went away: stop at once
+    spinner = asyncio.create_task(printer.spin())
     try:
-        import trustme  # noqa: F401  (the testing extra: the offline server's TLS CA)
-    except ImportError as exc:
-        print(f"The demo needs the testing extra: pip install -e \".[testing]\" ({exc})",
-              file=sys.stderr)
-        return 2
-    async with offline_client(args.speed) as client:
-        printer.event("server", "the embedded offline Live server (no API key, no network)")
-        # Offline the user talks over the model by voice, as in a real call: the note leaves
-        # at the barge-in, before the service has transcribed the question.
-        return await conversation(client, DEMO_MODEL, policy=policy, speed=args.speed,
-                                  seed=args.seed, by_audio=True, printer=printer,
-                                  idle=2.0 / args.speed)
+        return await _demo(args, printer)
+    finally:
+        spinner.cancel()
+        await asyncio.gather(spinner, return_exceptions=True)
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Entry point of ``python -m gemini_live_interrupt`` and ``gemini-live-interrupt``.
+async def _demo(args: argparse.Namespace, printer: Printer) -> int:
+    specs: list[str] = list(args.compare) if args.compare else [args.policy]
+    printer.status = ("connecting to the Gemini Live API" if args.live
+                      else "starting the offline server")
+    client: Any = None
+    if args.live:
+        made = _live_client()
+        if isinstance(made, int):
+            return made
+        client, model = made
+    else:
+        try:
+            import trustme  # noqa: F401  (the testing extra: the offline server's TLS CA)
+        except ImportError as exc:
+            print(f"The demo needs the testing extra: pip install -e \".[testing]\" ({exc})",
+                  file=sys.stderr)
+            return 2
+        model = DEMO_MODEL
+    auto = _channel_of("auto", model)
+    runs = [(spec, _channel_of(spec, model)) for spec in specs]
+    outcomes: list[Outcome] = []
+    for i, (spec, channel) in enumerate(runs):
+        printer.tags = {"run": chr(65 + i), "policy": spec} if len(runs) > 1 else {}
 
-    Args:
-        argv: the arguments (default: ``sys.argv[1:]``).
+        def connected(i: int = i, spec: str = spec, channel: str = channel) -> None:
+            # Once connected, so that a failed connection prints nothing on stdout.
+            if i == 0:
+                _header(printer, live=args.live, model=model,
+                        speed=1.0 if args.live else args.speed, runs=runs)
+            printer.paragraph()
+            if len(runs) > 1:
+                title = f" {chr(65 + i)}: --policy {spec}" + (
+                    f" ({channel}) " if channel != spec else " ")
+                printer.paragraph(f"──{title}" + "─" * max(0, printer.width - len(title) - 2))
 
-    Returns:
-        0 when the conversation ran and its barge-in was recorded (the summary says whether a
-        note was sent, and why not), 1 when no barge-in happened, 2 for a
-        usage error (bad option, ``--live`` without ``GEMINI_API_KEY``, missing extra).
-    """
+        earlier = outcomes[0].record.prompt if outcomes and outcomes[0].record else None
+        try:
+            outcome = await _one(args, printer, spec, client, model, earlier_note=earlier,
+                                 on_connected=connected)
+        except Exception as exc:
+            if not args.live:
+                raise
+            printer.release(everything=True)
+            detail = " ".join(str(exc).split()) or type(exc).__name__
+            print(f"demo --live: the Gemini Live API failed ({type(exc).__name__}: "
+                  f"{detail[:300]}); check the network and GEMINI_API_KEY.", file=sys.stderr)
+            return SERVICE_FAILED
+        outcomes.append(outcome)
+        if outcome.code:
+            return outcome.code
+        summarize(outcome, printer, auto_channel=auto, prose=len(runs) == 1)
+    if len(outcomes) > 1:
+        compare_table(outcomes, printer, auto_channel=auto)
+    return 0
+
+
+def _build_parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(prog="gemini-live-interrupt",
                                  description="Interruption handling for the Gemini Live API.")
     sub = ap.add_subparsers(dest="command", required=True)
     d = sub.add_parser("demo", help="a scripted barge-in, offline by default",
                        description="A scripted voice conversation in which the user talks over "
-                       "the model; prints a timeline of what was generated, heard, said and "
-                       "sent. Offline by default: no API key, no network.")
-    d.add_argument("--policy", default="auto", help=POLICY_HELP
-                   + " (default: %(default)s)")
+                       "the model; prints each event as it happens: the barge-in and what the "
+                       "user had heard, the note sent and by which channel, the late "
+                       "transcription of the user's words, the model's answers. Offline by "
+                       "default: no API key, no network.")
+    d.add_argument("--policy", default="auto", help=POLICY_HELP + " (default: %(default)s)")
+    d.add_argument("--compare", nargs=2, metavar=("A", "B"),
+                   help="play the same barge-in under two policies and compare them "
+                   "(e.g. --compare context_update client_content)")
     d.add_argument("--speed", type=float, default=4.0,
-                   help="times faster than real time, offline (default: %(default)s)")
+                   help=f"times faster than real time, offline, at most {MAX_SPEED:g} "
+                   "(default: %(default)s)")
     d.add_argument("--seed", type=int, default=1,
-                   help="seed for the barge-in moment and playback jitter (default: %(default)s)")
+                   help="seed for the barge-in moment and the service's timing "
+                   "(default: %(default)s)")
+    d.add_argument("--full-note", action="store_true",
+                   help="print the whole note, not only the lines about this barge-in")
     d.add_argument("--json", action="store_true", help="machine-readable events, one per line")
     d.add_argument("--no-color", action="store_true", help="plain output (also: NO_COLOR set)")
     d.add_argument("--live", action="store_true",
@@ -403,21 +962,61 @@ def main(argv: list[str] | None = None) -> int:
                     help="the real Gemini Live API (needs GEMINI_API_KEY)")
     pr.add_argument("--model", help="the model to probe (default: the demo's model)")
     pr.add_argument("--json", metavar="FILE", help="write the results as JSON to FILE")
+    return ap
+
+
+def _stdout_to_devnull() -> None:
+    # The reader went away (`| head`): nothing more is written to it (Python flushes stdout
+    # at exit, which would raise again and print a traceback).
+    with contextlib.suppress(OSError, ValueError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of ``python -m gemini_live_interrupt`` and ``gemini-live-interrupt``.
+
+    Args:
+        argv: the arguments (default: ``sys.argv[1:]``).
+
+    Returns:
+        0 when the conversation ran and its barge-in was recorded (the summary says whether a
+        note was sent, and why not), 1 when no barge-in happened, 2 for a usage error (bad
+        option, ``--live`` without ``GEMINI_API_KEY``, missing extra), 3 when the real service
+        failed (``--live``: no network, a bad key), 130 on Ctrl-C and 141 when the output's
+        reader went away (``| head``).
+    """
+    ap = _build_parser()
     args = ap.parse_args(argv)
     if args.command == "probe":
         from gemini_live_interrupt._probe import cli
 
         return cli(live=args.live, model=args.model, json_path=args.json,
                    default_live_model=LIVE_MODEL, default_offline_model=DEMO_MODEL)
-    if not (args.speed > 0 and math.isfinite(args.speed)):
-        ap.error("--speed must be a positive number")
-    try:
-        parse_policy(args.policy)
-    except (TypeError, ValueError) as exc:
-        ap.error(f"--policy: {exc}")
+    if not 0 < args.speed <= MAX_SPEED:
+        ap.error(f"--speed must be above 0 and at most {MAX_SPEED:g} (faster, the simulation "
+                 "cannot keep its timing)")
+    if args.compare and args.policy != "auto":
+        ap.error("--compare A B sets the policies: leave out --policy")
+    for spec, option in ([(s, "--compare") for s in args.compare] if args.compare
+                         else [(args.policy, "--policy")]):
+        try:
+            parse_policy(spec)
+        except (TypeError, ValueError) as exc:
+            ap.error(f"{option}: {exc}")
     color = not args.no_color and sys.stdout.isatty() and "NO_COLOR" not in os.environ
-    printer = Printer(color=color, as_json=args.json, progress=sys.stderr.isatty())
-    return asyncio.run(demo(args, printer))
+    width = shutil.get_terminal_size((80, 24)).columns
+    printer = Printer(color=color, as_json=args.json, progress=sys.stderr.isatty(), width=width)
+    try:
+        return asyncio.run(demo(args, printer))
+    except (BrokenPipeError, asyncio.CancelledError):
+        if not printer.broken and not isinstance(sys.exc_info()[1], BrokenPipeError):
+            raise
+        _stdout_to_devnull()
+        return 141  # 128 + SIGPIPE, as a shell reports a program its pipe's reader left
+    except KeyboardInterrupt:
+        print(file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":

@@ -32,17 +32,20 @@ class Playback:
     estimated as real time from the turn's first audio chunk.
     """
 
-    __slots__ = ("_core",)
+    __slots__ = ("_connected", "_core")
 
-    def __init__(self, core: _Reported) -> None:
+    def __init__(self, core: _Reported, *, connected: bool = True) -> None:
         self._core = core
+        self._connected = connected  # a session's Playback is made before it connects
 
     def played(self, *, nbytes: int | None = None, seconds: float | None = None) -> None:
         """Add ``nbytes`` of PCM16 mono audio, or ``seconds``, to what has been played.
 
         Raises:
             TypeError: both or neither given, or a value that is not a number.
-            ValueError: a negative, infinite or NaN value.
+            ValueError: a negative, infinite or NaN value, or an odd ``nbytes`` (PCM16 has
+                two bytes a sample).
+            RuntimeError: the session is not connected yet (report inside ``async with``).
         """
         if (nbytes is None) == (seconds is None):
             raise TypeError("played() takes exactly one of nbytes= or seconds=")
@@ -51,13 +54,23 @@ class Playback:
                 raise TypeError(f"nbytes must be an int, got {type(nbytes).__name__}: {nbytes!r}")
             if nbytes < 0:
                 raise ValueError(f"nbytes must be >= 0, got {nbytes}")
+            if nbytes % 2:
+                raise ValueError(f"nbytes must be even (PCM16 audio has two bytes a sample), "
+                                 f"got {nbytes}")
+            self._check_connected()
             self._core.played(nbytes / (2 * self._core.audio_rate))
             return
         if isinstance(seconds, bool) or not isinstance(seconds, (int, float)):
             raise TypeError(f"seconds must be a number, got {type(seconds).__name__}: {seconds!r}")
         if not math.isfinite(seconds) or seconds < 0:
             raise ValueError(f"seconds must be finite and >= 0, got {seconds}")
+        self._check_connected()
         self._core.played(float(seconds))
+
+    def _check_connected(self) -> None:
+        if not self._connected:
+            raise RuntimeError("playback reported before the session is connected: report "
+                               "inside `async with`, as the model's audio plays")
 
     @property
     def position(self) -> float:

@@ -81,6 +81,9 @@ class InterruptAwareSession(_SessionBase):
     #: Seconds ``async with`` waits on leaving for ``on_interruption`` hooks still running.
     hook_timeout: ClassVar[float] = 1.0
 
+    _connection: AbstractAsyncContextManager[AsyncSession]
+    _entered: bool
+
     def __init__(
         self,
         connection: AbstractAsyncContextManager[AsyncSession],
@@ -94,7 +97,26 @@ class InterruptAwareSession(_SessionBase):
         check_options(prompt_builder, max_history, policy)
         if model is not None and not isinstance(model, str):
             raise TypeError(f"model must be a str or None, got {type(model).__name__}: {model!r}")
+        if isinstance(connection, InterruptAwareSession):
+            # The shim is on, so connect(...) already gave a session: this one takes over its
+            # connection rather than wrapping a wrapper (which would track everything twice).
+            if connection._entered:
+                raise TypeError("connection is an InterruptAwareSession already in use: pass "
+                                "what client.aio.live.connect(...) returns, not yet entered")
+            model = model or connection.model
+            connection = connection._connection
+        elif isinstance(connection, AsyncSession):
+            raise TypeError(
+                "connection is an open AsyncSession; InterruptAwareSession wraps the connect "
+                "call instead: `async with InterruptAwareSession(client.aio.live.connect("
+                "model=..., config=...)) as session:`")
+        elif not (hasattr(connection, "__aenter__") and hasattr(connection, "__aexit__")):
+            raise TypeError(
+                "connection must be what client.aio.live.connect(model=..., config=...) "
+                f"returns (an async context manager), got {type(connection).__name__}: "
+                f"{connection!r}")
         self._connection = connection
+        self._entered = False
         self._raw: AsyncSession | None = None
         self._prompt_builder = prompt_builder
         self._max_history = max_history
@@ -109,7 +131,7 @@ class InterruptAwareSession(_SessionBase):
         """The policy in force, its channel filled in from ``model_table``."""
         assert self.policy.channel is not None
         self._core = Core(self.policy.channel, self.policy, max_history=max_history)
-        self.playback = Playback(self._core)
+        self.playback = Playback(self._core, connected=False)
         """Report what the speaker has played: ``session.playback.played(nbytes=...)``."""
         self._records: deque[Interruption] = deque(maxlen=self.max_records)
         self._stalls: deque[Stall] = deque(maxlen=self.max_records)
@@ -138,7 +160,12 @@ class InterruptAwareSession(_SessionBase):
         return getattr(self.__dict__["_raw"], name)
 
     async def __aenter__(self) -> Self:
+        if self._entered:
+            raise RuntimeError("this InterruptAwareSession was already used: open a new one "
+                               "with client.aio.live.connect(...) for each connection")
+        self._entered = True
         self._raw = await self._connection.__aenter__()
+        self.playback._connected = True
         if self._on_connected is not None:
             self._on_connected(self)
         return self

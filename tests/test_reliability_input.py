@@ -20,7 +20,7 @@ from gemini_live_interrupt import (
 )
 from gemini_live_interrupt.testing import FakeLiveServer
 
-from .conftest import AUDIO, M25, STORY, notes
+from .conftest import AUDIO, M25, M31, STORY, notes
 
 SPEED = 25.0
 # The fake answers the barge-in at once: a note that starts no reply still goes after that
@@ -151,3 +151,52 @@ async def test_a_raising_build_prompt_override_falls_back() -> None:
     record, sent, _ = await barge_in(None, Broken)
     assert sent == [record.prompt]
     assert record.injected and record.prompt and "Interruption note" in record.prompt
+
+
+async def test_playback_reports_need_whole_samples_and_a_connected_session() -> None:
+    session = InterruptAwareSession(genai.Client(api_key="k").aio.live.connect(model=M25))
+    with pytest.raises(ValueError, match="even"):
+        session.playback.played(nbytes=3)
+    with pytest.raises(RuntimeError, match="inside `async with`"):
+        session.playback.played(nbytes=4)
+    async with FakeLiveServer(replies=["Hi."], speed=SPEED) as server:
+        async with InterruptAwareSession(server.client().aio.live.connect(model=M25)) as s:
+            s.playback.played(nbytes=4800)
+            assert s.playback.position == 0.0  # no model turn yet: nothing to add it to
+
+
+@pytest.mark.parametrize("connection", [None, "x", 3])
+def test_the_session_wraps_only_a_connect_call(connection: object) -> None:
+    with pytest.raises(TypeError, match=r"client\.aio\.live\.connect"):
+        InterruptAwareSession(connection)  # type: ignore[arg-type]
+
+
+async def test_an_open_sdk_session_is_refused_with_the_way_to_do_it() -> None:
+    async with FakeLiveServer(replies=["Hi."], speed=SPEED) as server:
+        async with server.client().aio.live.connect(model=M25) as raw:
+            with pytest.raises(TypeError, match=r"wraps the connect call"):
+                InterruptAwareSession(raw)
+
+
+async def test_a_session_is_entered_once() -> None:
+    async with FakeLiveServer(replies=["Hi."], speed=SPEED) as server:
+        session = InterruptAwareSession(server.client().aio.live.connect(model=M25))
+        async with session:
+            pass
+        with pytest.raises(RuntimeError, match="already used"):
+            async with session:
+                pass
+
+
+async def test_a_subclass_around_the_shims_session_takes_it_over() -> None:
+    class Mine(InterruptAwareSession):
+        pass
+
+    enable_interrupt_resume()
+    async with FakeLiveServer(replies=["Hi."], speed=SPEED) as server:
+        from_shim = server.client().aio.live.connect(model=M31)
+        assert isinstance(from_shim, InterruptAwareSession)
+        async with Mine(from_shim) as mine:
+            # One wrapper, not two, and the model (so the channel) read from the connect call.
+            assert not isinstance(mine.raw, InterruptAwareSession)
+            assert mine.model == M31 and mine.policy.channel == "silent_content"

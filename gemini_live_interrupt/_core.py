@@ -24,7 +24,7 @@ import enum
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 
-from ._events import Event, ToolCall, ToolCallCancelled
+from ._events import Event, ModelAudio, ModelTranscript, ToolCall, ToolCallCancelled
 from ._policy import TURN_STARTING, Channel, InjectionPolicy
 from ._prompt import tidy
 from ._records import Interruption, Reason, Stall
@@ -150,6 +150,21 @@ class Core:
         """Take one server message's events (in ``events_of`` order: tool calls last); return
         what to do now."""
         tracker = self._tracker
+        if len(events) == 1:
+            # Model output alone (most messages): no barge-in, echo or tool call in it.
+            event = events[0]
+            output = True
+            if type(event) is ModelTranscript:
+                tracker.transcript(event.text, event.timings, now)
+            elif type(event) is ModelAudio:
+                tracker.audio(event.nbytes, event.rate, now)
+            else:
+                output = False
+            if output:
+                tracker.echo = False
+                if self._waiting is None and self._watch is None:
+                    return []
+                return self.poll(now)
         actions: list[Action] = []
         barge_in = tracker.receive(events, now)
         if barge_in is not None:

@@ -61,6 +61,9 @@ _DURATION = re.compile(r"^\s*(-?\d+(?:\.\d*)?)s\s*$")
 
 def split_words(text: str) -> list[str]:
     """Split ``text`` into words that join back to it exactly."""
+    # Most chunks are one word of a space-separated script (" lighthouse"): no regex needed.
+    if text.isascii() and text and not text[-1].isspace() and len(text.split()) == 1:
+        return [text]
     return _WORD.findall(text)
 
 

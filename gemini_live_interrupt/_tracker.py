@@ -176,6 +176,19 @@ class Tracker:
         turn.audio_rate = rate
         turn.timeline.add_audio(nbytes / (2 * rate), now)
 
+    def transcript(self, text: str, timings: tuple[tuple[float, float], ...] | None,
+                   now: float) -> None:
+        """A message that is one transcript chunk of the model's speech and nothing else."""
+        turn = self._turn
+        if turn is None or turn.complete or turn.interrupted:
+            turn = self._output_turn()
+            if turn is None:
+                return
+        timeline = turn.timeline
+        timeline.add_transcript(text, timings)
+        if len(timeline.words) > 512:  # a long turn: keep only its recent words as objects
+            timeline.compact(self._played(turn, now))
+
     def receive(self, events: Sequence[Event], now: float) -> BargeIn | None:
         """Take one server message's events; return the barge-in they start, if any."""
         self.echo = False
@@ -183,6 +196,9 @@ class Tracker:
             event = events[0]
             if type(event) is ModelAudio:
                 self.audio(event.nbytes, event.rate, now)
+                return None
+            if type(event) is ModelTranscript:
+                self.transcript(event.text, event.timings, now)
                 return None
             cut = type(event) is Interrupted
         else:
@@ -204,12 +220,7 @@ class Tracker:
                         turn.timeline.add_audio(event.nbytes / (2 * event.rate), now)
             elif isinstance(event, ModelTranscript):
                 if not cut:
-                    turn = self._output_turn()
-                    if turn is not None:
-                        turn.timeline.add_transcript(event.text, event.timings)
-                        if len(turn.timeline.words) > 512:
-                            # A long turn: keep only its recent words as objects.
-                            turn.timeline.compact(self._played(turn, now))
+                    self.transcript(event.text, event.timings, now)
             elif isinstance(event, ModelText):
                 if not cut:
                     turn = self._output_turn()

@@ -1,32 +1,24 @@
 """Talk to the model through your microphone and speakers, with playback reporting.
 
-Needs PortAudio and ``pip install sounddevice`` (imported only when this runs on real audio
-devices, so its test runs without them). Use headphones, or the model hears itself.
-Run: ``GEMINI_API_KEY=... python examples/mic_speaker.py``.
+The app is talk() of my_app.py (the README's quickstart); this adds a speaker and a microphone
+on your sound devices. Needs PortAudio and ``pip install sounddevice`` (imported only when
+this runs on real devices). Use headphones, or the model hears itself.
+Run: GEMINI_API_KEY=... python examples/mic_speaker.py   (Ctrl-C ends it)
+Offline (no API key, no network, no sound devices: a simulated speaker, a scripted
+microphone): python examples/mic_speaker.py --offline
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Callable
-from typing import Any, Protocol
+from collections.abc import AsyncIterator
+from typing import Any
 
-from _common import CONFIG, MODEL, real_client
-
-from gemini_live_interrupt import connect
+from _common import STORY, offline_requested, offline_server, print_records, real_client, say
+from my_app import talk
 
 MIC_RATE, SPEAKER_RATE = 16000, 24000  # the Live API takes 16 kHz and sends 24 kHz PCM16
-
-
-class Speaker(Protocol):
-    """What the app needs of a speaker (``SimulatedSpeaker`` has the same shape)."""
-
-    def write(self, pcm: bytes) -> None: ...
-    def clear(self) -> float: ...
-    def new_turn(self) -> None: ...
-    async def __aenter__(self) -> Any: ...
-    async def __aexit__(self, *exc: object) -> None: ...
 
 
 class DeviceSpeaker:
@@ -51,12 +43,8 @@ class DeviceSpeaker:
     def write(self, pcm: bytes) -> None:
         self._queue += pcm
 
-    def clear(self) -> float:
+    def clear(self) -> None:
         self._queue.clear()
-        return float(self._playback.position)
-
-    def new_turn(self) -> None:
-        pass  # reports count from the start of each model turn on their own
 
     async def __aenter__(self) -> DeviceSpeaker:
         self._stream = self._sd.RawOutputStream(samplerate=SPEAKER_RATE, channels=1,
@@ -85,54 +73,56 @@ async def device_microphone() -> AsyncIterator[bytes]:
             yield await queue.get()
 
 
-async def main(
-    client: Any = None,
-    *,
-    speaker: Callable[[Any], Speaker] | None = None,
-    microphone: AsyncIterator[bytes] | None = None,
-) -> Any:
-    """Run the conversation until the microphone ends (Ctrl-C on real devices).
+async def main(client: Any) -> Any:
+    """Talk on the sound devices until Ctrl-C; returns the session."""
+    session = await talk(client, device_microphone(), DeviceSpeaker)
+    print_records(session)
+    return session
 
-    Args:
-        client: a ``genai.Client`` (default: the real service, from ``GEMINI_API_KEY``).
-        speaker: builds the speaker from ``session.playback`` (default: ``DeviceSpeaker``).
-        microphone: PCM16 16 kHz chunks (default: ``device_microphone()``).
 
-    Returns:
-        The session, for its ``interruptions``.
-    """
-    from google.genai import types
+async def offline(speed: float = 2.0) -> Any:
+    """The same app against the offline server: a simulated speaker that plays in time and
+    reports, and a microphone that asks for a story and talks over it after 2 s of it."""
+    from gemini_live_interrupt.testing import SimulatedSpeaker, user_audio
 
-    client = client or real_client()
-    async with connect(client, model=MODEL, config=CONFIG) as session, \
-            (speaker or DeviceSpeaker)(session.playback) as out:
+    speakers: list[SimulatedSpeaker] = []
 
-        async def play() -> None:
-            while True:
-                async for message in session.receive():
-                    content = message.server_content
-                    if content and content.interrupted:
-                        out.clear()  # stop talking at once; the session knows what was heard
-                    elif content and content.model_turn:
-                        for part in content.model_turn.parts or ():
-                            if part.inline_data and part.inline_data.data:
-                                out.write(part.inline_data.data)
-                out.new_turn()
+    def speaker(playback: Any) -> SimulatedSpeaker:
+        speakers.append(SimulatedSpeaker(playback, speed=speed))
+        return speakers[-1]
 
-        player = asyncio.create_task(play())
-        try:
-            async for chunk in microphone or device_microphone():
-                await session.send_realtime_input(
-                    audio=types.Blob(data=chunk, mime_type=f"audio/pcm;rate={MIC_RATE}"))
-        finally:
-            player.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await player
-        for record in session.interruptions:
-            print(f"barge-in: heard {record.heard!r}; you said {record.user_text!r}")
+    async def say_for(seconds: float, speech: bool = True) -> AsyncIterator[bytes]:
+        for _ in range(round(seconds / 0.04)):  # 40 ms chunks, paced like a microphone's
+            await asyncio.sleep(0.04 / speed)
+            yield user_audio(0.04, speech=speech)  # a tone the server's VAD takes as speech
+
+    async def microphone() -> AsyncIterator[bytes]:
+        say("you", '(into the microphone) "Tell me a story."')
+        async for chunk in say_for(0.5):
+            yield chunk
+        async for chunk in say_for(1.0, speech=False):
+            yield chunk
+        await speakers[0].wait_until_played(2.0)
+        say("you", '(talking over the story after 2 s of it) "What is its name?"')
+        async for chunk in say_for(0.6):
+            yield chunk
+        async for chunk in say_for(2.0, speech=False):
+            yield chunk
+        await server.wait_for(
+            lambda: len(server.turns) == 2 and server.turns[1].ended_at is not None)
+
+    async with offline_server(speed, replies=[STORY, "Its name is Pip. Now, where was I?"],
+                              user_transcripts=["Tell me a story.", "What is its name?"],
+                              ) as server:
+        session = await talk(server.client(), microphone(), speaker)
+    print_records(session)
+    story, answer = server.turns
+    for record in session.interruptions:
+        print(f"  (the speaker had played: {story.heard_at(record.played_seconds)!r})")
+    say("model", f"{answer.text!r}  (the note in its context: {answer.saw('Interruption note')})")
     return session
 
 
 if __name__ == "__main__":
     with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(main())
+        asyncio.run(offline() if offline_requested(__doc__) else main(real_client()))

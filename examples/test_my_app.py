@@ -1,42 +1,60 @@
-"""A pytest test of a Live API app against the offline server: no key, no network, no mocks.
+"""The voice app against the offline Live server: no API key, no network, no mocks."""
 
-Run: ``pytest examples/test_my_app.py`` (needs ``pip install -e ".[dev]"``).
-"""
-
-from __future__ import annotations
-
+import asyncio
+from collections.abc import AsyncIterator
 from typing import Any
 
-from gemini_live_interrupt import connect
-from gemini_live_interrupt.testing import FakeLiveServer
+from my_app import talk
 
-MODEL = "gemini-2.5-flash-native-audio-preview-12-2025"
-CONFIG: dict[str, Any] = {"response_modalities": ["AUDIO"], "output_audio_transcription": {},
-                          "input_audio_transcription": {}}
+from gemini_live_interrupt.testing import FakeLiveServer, SimulatedSpeaker, user_audio
+
+# The server, the microphone and the speaker run twice as fast as real time. The library
+# waits in real time (at most 0.3 s for the user's first words): keep it near real time.
+SPEED = 2
 STORY = "Once upon a time a small robot lived in a lighthouse by the sea, counting ships."
 
 
-async def my_app(client: Any) -> Any:
-    """The app under test: asks for a story and talks over it."""
-    async with connect(client, model=MODEL, config=CONFIG) as session:
-        await session.send_realtime_input(text="Tell me a story.")
-        count = 0
-        async for _ in session.receive():
-            count += 1
-            if count == 10:
-                await session.send_realtime_input(text="What about dragons?")
-        async for _ in session.receive():  # the answer (the note itself starts no reply)
-            pass
-        return session
+async def say(seconds: float, speech: bool = True) -> AsyncIterator[bytes]:
+    """The microphone for `seconds`: 40 ms chunks of a tone the server's VAD takes as speech,
+    or of silence."""
+    for _ in range(round(seconds / 0.04)):
+        await asyncio.sleep(0.04 / SPEED)
+        yield user_audio(0.04, speech=speech)
 
 
-async def test_the_model_is_told_what_the_user_heard_and_said() -> None:
-    async with FakeLiveServer(replies=[STORY, "Dragons, then."], speed=30) as server:
-        session = await my_app(server.client())
-    (record,) = session.interruptions
-    assert record.injected and record.user_text == "What about dragons?"
-    assert STORY.startswith(record.heard)
-    note = next(m for m in server.received if "Interruption note" in str(m.data))
-    # 2.5's channel: a context update (model-role content on google-genai < 3), no reply.
-    assert note.kind in ("context_update", "client_content")
-    assert "What about dragons?" in str(note.data)
+async def conversation() -> tuple[Any, FakeLiveServer]:
+    """The user asks for a story, listens to 2 s of it, then talks over it."""
+    speakers: list[SimulatedSpeaker] = []
+
+    def speaker(playback: Any) -> SimulatedSpeaker:  # plays in time, reports to playback
+        speakers.append(SimulatedSpeaker(playback, speed=SPEED))
+        return speakers[-1]
+
+    async def microphone() -> AsyncIterator[bytes]:
+        async for chunk in say(0.5):  # "Tell me a story."
+            yield chunk
+        async for chunk in say(1.0, speech=False):
+            yield chunk
+        await speakers[0].wait_until_played(2.0)
+        async for chunk in say(0.6):  # "What is its name?", over the story
+            yield chunk
+        async for chunk in say(2.0, speech=False):
+            yield chunk
+        await server.wait_for(lambda: len(server.turns) == 2 and bool(server.turns[1].ended_at))
+
+    async with FakeLiveServer(replies=[STORY, "Its name is Pip."], speed=SPEED,
+                              user_transcripts=["Tell me a story.", "What is its name?"],
+                              ) as server:
+        session = await talk(server.client(), microphone(), speaker)
+    return session, server
+
+
+def test_the_model_is_told_what_the_user_heard() -> None:
+    session, server = asyncio.run(conversation())
+    (record,) = session.interruptions  # one barge-in, one record
+    story, answer = server.turns
+    assert record.injected, record.reason  # the note went out (by record.channel)
+    played = story.heard_at(record.played_seconds)  # the words the speaker had played
+    assert abs(len(record.heard.split()) - len(played.split())) <= 1
+    assert len(record.heard) < len(STORY)
+    assert answer.saw("Interruption note")  # the answer began with the note in its context

@@ -1,131 +1,98 @@
-"""Every example runs against the offline server (audio devices replaced by the simulated
-speaker and a scripted microphone), so none of them rots."""
+"""Every example runs as a user runs it, ``python examples/NAME.py --offline`` (against the
+offline server, with a simulated speaker and a scripted microphone or keyboard where it needs
+one), and prints what happened; the quickstart's test passes under pytest. So none of them
+rots, and what a user sees is checked."""
 
 from __future__ import annotations
 
-import asyncio
-import importlib
-import math
-import struct
+import ast
+import functools
+import os
+import re
 import subprocess
 import sys
-from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
-from types import ModuleType
-from typing import Any
 
 import pytest
 
-from gemini_live_interrupt.testing import FakeLiveServer, SimulatedSpeaker
-
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+SCRIPTS = ["mic_speaker", "shim_unchanged", "subclass_logging", "text_chat"]
 STORY = ("Once upon a time a small robot lived in a lighthouse by the sea. Every night it "
          "counted the ships that passed, one by one, and wrote their names in a notebook.")
-SPEED = 20.0
 
 
-@pytest.fixture
-def examples() -> Iterator[Any]:
-    sys.path.insert(0, str(EXAMPLES))
-    loaded: list[str] = []
-
-    def load(name: str) -> ModuleType:
-        loaded.append(name)
-        return importlib.import_module(name)
-
-    try:
-        yield load
-    finally:
-        sys.path.remove(str(EXAMPLES))
-        for name in [*loaded, "_common"]:
-            sys.modules.pop(name, None)
+def run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, *args], capture_output=True, text=True, timeout=120,
+                          cwd=EXAMPLES.parent, env=env, stdin=subprocess.DEVNULL)
 
 
-def test_no_example_imports_sounddevice_at_import_time(examples: Any) -> None:
-    for path in EXAMPLES.glob("*.py"):
-        examples(path.stem)
-    assert "sounddevice" not in sys.modules
-
-
-async def test_text_chat(examples: Any) -> None:
-    chat = examples("text_chat")
-
-    async def lines() -> AsyncIterator[str]:
-        yield "Tell me a story."
-        await server.wait_for(
-            lambda: bool(server.turns) and server.turns[0].delivered.count(" ") > 4)
-        yield "Wait, what about dragons?"
-
-    async with FakeLiveServer(replies=[STORY, "Dragons, then.", "Noted."], speed=SPEED) as server:
-        replies = await chat.main(server.client(), lines())
-    assert any("Dragons" in r for r in replies)
-    assert any(m.kind in ("context_update", "client_content")  # the latter on google-genai < 3
-               and "Interruption note" in str(m.data) for m in server.received)
-
-
-async def test_shim_on_unchanged_code(examples: Any) -> None:
-    shim = examples("shim_unchanged")
-    async with FakeLiveServer(replies=[STORY, "Dragons!", "Right."], speed=SPEED) as server:
-        session = await shim.main(server.client())
-    (record,) = session.interruptions
-    assert record.injected and "Interruption note" in (record.prompt or "")
-
-
-async def test_subclass_logs_interruptions(examples: Any, caplog: pytest.LogCaptureFixture) -> None:
-    sub = examples("subclass_logging")
-    caplog.set_level("INFO", logger="my_app")
-    async with FakeLiveServer(replies=[STORY, "The robot.", "Fine."], speed=SPEED) as server:
-        session = await sub.main(server.client())
-    assert session.interruptions and "barge-in 1" in caplog.text
-    (record,) = session.interruptions
-    assert record.injected and "injected=True" in caplog.text, record.reason
-    assert (record.prompt or "").startswith("[Note from the app]")
-
-
-def tone(seconds: float, amplitude: int) -> bytes:
-    return b"".join(struct.pack("<h", int(amplitude * math.sin(2 * math.pi * 220 * i / 16000)))
-                    for i in range(int(seconds * 16000)))
-
-
-async def test_mic_and_speaker_with_playback_reporting(examples: Any) -> None:
-    app = examples("mic_speaker")
-    speakers: list[SimulatedSpeaker] = []
-
-    def speaker(playback: Any) -> SimulatedSpeaker:
-        speakers.append(SimulatedSpeaker(playback, speed=SPEED))
-        return speakers[-1]
-
-    async def microphone() -> AsyncIterator[bytes]:
-        async def say(seconds: float, amplitude: int) -> AsyncIterator[bytes]:
-            chunk = tone(0.04, amplitude)
-            for _ in range(round(seconds / 0.04)):
-                yield chunk
-                await asyncio.sleep(0.04 / SPEED)
-
-        async for c in say(0.5, 5000):  # "Tell me a story."
-            yield c
-        async for c in say(0.8, 0):  # longer than the service's 0.6 s silence window
-            yield c
-        await speakers[0].wait_until_played(2.0)
-        async for c in say(0.6, 5000):  # the user talks over the story
-            yield c
-        async for c in say(1.5, 0):
-            yield c
-        await server.wait_for(lambda: len(server.turns) >= 2 and bool(server.turns[-1].ended_at))
-
-    async with FakeLiveServer(replies=[STORY, "Dragons.", "Noted."], speed=SPEED * 3,
-                              user_transcripts=["Tell me a story.", "What about dragons?"],
-                              ) as server:
-        session = await app.main(server.client(), speaker=speaker, microphone=microphone())
-    record = session.interruptions[0]
-    truth = server.turns[0].heard_at(record.played_seconds)
-    assert record.injected
-    assert record.heard and abs(len(record.heard.split()) - len(truth.split())) <= 2
-    assert len(record.heard.split()) < len(server.turns[0].delivered.split())
-
-
-def test_the_example_test_passes() -> None:
-    done = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
-                           str(EXAMPLES / "test_my_app.py")], capture_output=True, text=True,
-                          timeout=300, cwd=EXAMPLES.parent)
+@functools.cache
+def offline(name: str) -> str:
+    """What ``python examples/NAME.py --offline`` printed (each runs once per test session)."""
+    done = run(f"examples/{name}.py", "--offline")
     assert done.returncode == 0, done.stdout + done.stderr
+    assert "Traceback" not in done.stderr, done.stderr
+    return done.stdout
+
+
+def record_of(output: str) -> dict[str, str]:
+    """The fields of the one record an example printed."""
+    assert output.count("barge-in 1: the session's record") == 1, output
+    assert "barge-in 2" not in output, output
+    fields = dict(re.findall(r"^  (heard|user_text|injected|channel) +(.*)$", output, re.M))
+    assert set(fields) == {"heard", "user_text", "injected", "channel"}, output
+    return fields
+
+
+@pytest.mark.parametrize("name", SCRIPTS)
+def test_runs_offline_and_prints_the_record(name: str) -> None:
+    out = offline(name)
+    assert out.startswith("offline: FakeLiveServer plays the Gemini Live API"), out
+    record = record_of(out)
+    heard = ast.literal_eval(record["heard"])
+    assert heard and STORY.startswith(heard), out  # some of the story, cut at a word
+    assert len(heard) < len(STORY), out
+    assert record["injected"] == "True", out
+    assert record["channel"] == "context_update", out  # the model table's choice for 2.5
+
+
+def test_typed_barge_ins_carry_the_users_words() -> None:
+    for name, words in (("shim_unchanged", "Actually, make it about dragons."),
+                        ("subclass_logging", "Wait, who is the hero?"),
+                        ("text_chat", "Wait, what about dragons?")):
+        assert ast.literal_eval(record_of(offline(name))["user_text"]) == words
+
+
+def test_each_prints_its_own_story() -> None:
+    chat = offline("text_chat")
+    assert re.search(r"^model  Once upon a time .* \[cut off\]$", chat, re.M), chat
+    assert "model  Dragons, then." in chat, chat
+    shim = offline("shim_unchanged")
+    assert "the app's session: InterruptAwareSession" in shim, shim
+    logged = offline("subclass_logging")
+    assert re.search(r"^log    barge-in 1: heard='Once.*' injected=True \(None\)$", logged, re.M)
+    mic = offline("mic_speaker")
+    assert "(the note in its context: True)" in mic, mic
+
+
+def test_without_a_key_they_say_how_to_run_offline() -> None:
+    env = {k: v for k, v in os.environ.items() if k != "GEMINI_API_KEY"}
+    for name in SCRIPTS:
+        done = run(f"examples/{name}.py", env=env)
+        assert done.returncode == 1
+        assert f"python examples/{name}.py --offline" in done.stderr, done.stderr
+
+
+def test_no_example_imports_sounddevice_or_the_testing_extra_at_import() -> None:
+    code = ("import sys; sys.path.insert(0, 'examples')\n"
+            f"for name in {[*SCRIPTS, 'my_app', '_common']!r}: __import__(name)\n"
+            "assert 'sounddevice' not in sys.modules\n"
+            "assert 'trustme' not in sys.modules  # the real service needs no testing extra\n")
+    done = run("-c", code)
+    assert done.returncode == 0, done.stderr
+
+
+def test_the_quickstart_test_passes() -> None:
+    done = run("-m", "pytest", "-q", "-p", "no:cacheprovider", "examples/test_my_app.py")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "1 passed" in done.stdout

@@ -1,8 +1,9 @@
 """Channel semantics of the offline server per model family, and its ground truth.
 
-What frameworks rely on (LiveKit and pipecat notes in WIRE.md): clientContent with and without
-turnComplete, the whitespace nudge, ``send_context_update``, usageMetadata, tool-call turns, and
-``ModelTurn.context`` as the record of what the model knew when it began a reply.
+What frameworks rely on (LiveKit and pipecat, in docs/live-api.md, "Adding context
+mid-session: the channels"): clientContent with and without turnComplete, the whitespace nudge,
+``send_context_update``, usageMetadata, tool-call turns, and ``ModelTurn.context`` as the record
+of what the model knew when it began a reply.
 """
 
 from __future__ import annotations

@@ -1,7 +1,8 @@
 """BidiGenerateContent frames: parsing and checking client frames, building server frames.
 
 The SDK sends a snake_case top-level key with a mix of camelCase and snake_case inside
-(WIRE.md, "Connection"), so every lookup here accepts both spellings at every level.
+(docs/live-api.md, "The connection"; google-genai's ``live.py`` and ``_live_converters.py``), so
+every lookup here accepts both spellings at every level.
 """
 
 from __future__ import annotations

@@ -209,8 +209,7 @@ def test_the_readmes_links_resolve() -> None:
             assert anchor in page_anchors, link
 
 
-# performance.md is kept by the benchmarks' owner, who is removing its /tmp path there.
-OWN_PAGES = [page for page in PAGES if page.name != "performance.md"]
+OWN_PAGES = PAGES
 
 
 def test_no_build_paths_and_no_private_notes() -> None:

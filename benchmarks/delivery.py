@@ -39,6 +39,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from _families import FAMILIES, POLICIES
 from google.genai import errors, types
 
 from gemini_live_interrupt import InjectionPolicy, InterruptAwareSession
@@ -50,20 +51,6 @@ from gemini_live_interrupt.testing import (
     user_audio,
 )
 
-FAMILIES = {
-    "2.5": "gemini-2.5-flash-native-audio-preview-12-2025",
-    "3.1": "gemini-3.1-flash-live-preview",
-    "3.8": "gemini-3.8-live",
-}
-#: label -> policy; the default's channel comes from the model table. The note leaves at the
-#: barge-in under every policy.
-POLICIES: dict[str, InjectionPolicy] = {
-    "default": InjectionPolicy(),
-    "silent_content": InjectionPolicy(channel="silent_content"),
-    "context_update": InjectionPolicy(channel="context_update"),
-    "client_content": InjectionPolicy(channel="client_content"),
-    "realtime_text": InjectionPolicy(channel="realtime_text"),
-}
 STORY = (
     "Once upon a time a small robot lived in a lighthouse by the sea. Every night it counted "
     "the ships that passed, one by one, and wrote their names in a blue notebook. One stormy "

@@ -31,24 +31,12 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from _families import FAMILIES, POLICIES
 from google.genai import errors, types
 
 from gemini_live_interrupt import InjectionPolicy, InterruptAwareSession
 from gemini_live_interrupt.testing import FakeLiveServer, ServiceTiming
 
-FAMILIES = {
-    "2.5": "gemini-2.5-flash-native-audio-preview-12-2025",
-    "3.1": "gemini-3.1-flash-live-preview",
-    "3.8": "gemini-3.8-live",
-}
-#: label -> policy; the default's channel comes from the model table.
-POLICIES: dict[str, InjectionPolicy] = {
-    "default": InjectionPolicy(),
-    "silent_content": InjectionPolicy(channel="silent_content"),
-    "context_update": InjectionPolicy(channel="context_update"),
-    "client_content": InjectionPolicy(channel="client_content"),
-    "realtime_text": InjectionPolicy(channel="realtime_text"),
-}
 STORY = (
     "Once upon a time a small robot lived in a lighthouse by the sea. Every night it counted "
     "the ships that passed, one by one, and wrote their names in a blue notebook. One stormy "

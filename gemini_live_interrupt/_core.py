@@ -153,18 +153,11 @@ class Core:
         if len(events) == 1:
             # Model output alone (most messages): no barge-in, echo or tool call in it.
             event = events[0]
-            output = True
+            if type(event) is ModelAudio:
+                return self.audio(event.nbytes, event.rate, now)
             if type(event) is ModelTranscript:
                 tracker.transcript(event.text, event.timings, now)
-            elif type(event) is ModelAudio:
-                tracker.audio(event.nbytes, event.rate, now)
-            else:
-                output = False
-            if output:
-                tracker.echo = False
-                if self._waiting is None and self._watch is None:
-                    return []
-                return self.poll(now)
+                return self._poll_if_pending(now)
         actions: list[Action] = []
         barge_in = tracker.receive(events, now)
         if barge_in is not None:
@@ -177,8 +170,7 @@ class Core:
                     self._tools.update(event.ids)
                 elif isinstance(event, ToolCallCancelled):
                     self._tools.difference_update(event.ids)
-        if self._waiting is not None or self._watch is not None:
-            actions += self.poll(now)
+        actions += self._poll_if_pending(now)
         return actions
 
     def audio(self, nbytes: int, rate: int, now: float) -> list[Action]:
@@ -186,6 +178,10 @@ class Core:
         same as ``receive([ModelAudio(nbytes, rate)], now)``, on the short path nine messages in
         ten take."""
         self._tracker.audio(nbytes, rate, now)
+        return self._poll_if_pending(now)
+
+    def _poll_if_pending(self, now: float) -> list[Action]:
+        # Nothing waits and nothing is watched on almost every message: answer that at once.
         if self._waiting is None and self._watch is None:
             return []
         return self.poll(now)

@@ -192,21 +192,7 @@ class Tracker:
     def receive(self, events: Sequence[Event], now: float) -> BargeIn | None:
         """Take one server message's events; return the barge-in they start, if any."""
         self.echo = False
-        if len(events) == 1:
-            event = events[0]
-            if type(event) is ModelAudio:
-                self.audio(event.nbytes, event.rate, now)
-                return None
-            if type(event) is ModelTranscript:
-                self.transcript(event.text, event.timings, now)
-                return None
-            cut = type(event) is Interrupted
-        else:
-            cut = False
-            for event in events:
-                if isinstance(event, Interrupted):
-                    cut = True
-                    break
+        cut = any(isinstance(event, Interrupted) for event in events)
         if cut and self._output_since_flag and not self._note_out:
             self._late_words_to_request()
         found: BargeIn | None = None
@@ -214,10 +200,7 @@ class Tracker:
             if isinstance(event, ModelAudio):
                 if not cut:
                     # Output in the same message as `interrupted` was cut: neither played nor heard.
-                    turn = self._output_turn()
-                    if turn is not None:
-                        turn.audio_rate = event.rate
-                        turn.timeline.add_audio(event.nbytes / (2 * event.rate), now)
+                    self.audio(event.nbytes, event.rate, now)
             elif isinstance(event, ModelTranscript):
                 if not cut:
                     self.transcript(event.text, event.timings, now)

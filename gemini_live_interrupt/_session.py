@@ -24,6 +24,7 @@ from ._playback import Playback
 from ._policy import DEFAULT_MODEL_TABLE, Channel, InjectionPolicy
 from ._prompt import PromptBuilder, default_prompt, run_builder, tidy
 from ._records import Interruption, Reason, Stall
+from ._sdk_loop import turn_end
 from ._tracker import BargeIn
 
 __all__ = ["InterruptAwareSession", "check_options"]
@@ -240,10 +241,48 @@ class InterruptAwareSession(_SessionBase):
         once and the resume note is sent from a background task. The service's transcription
         of a realtime-text note is left out (it is not the user's speech).
         """
-        messages = self.raw.receive()
+        raw = self.raw
+        ends = turn_end(raw)
+        if ends is None:
+            # Not a receive() we know to the instruction: wrap it.
+            async for message in self._wrapped(raw):
+                yield message
+            return
+        # The SDK's own loop (see _sdk_loop), with the session's bookkeeping in it: one async
+        # generator instead of two. Locals: this body runs for every message the app reads.
+        fetch = raw._receive
+        audio = self._core.audio
+        clock = self.clock
+        while message := await fetch():
+            chunk = audio_chunk(message)
+            if chunk is not None:
+                # One audio chunk and nothing else: no turn end, no echo, rarely an action.
+                try:
+                    actions = audio(chunk[0], chunk[1], clock())
+                except Exception:
+                    logger.exception("gemini_live_interrupt: could not track a server message")
+                else:
+                    if actions:
+                        self._dispatch(actions)
+                yield message
+                continue
+            last = ends(message.server_content)
+            if self._observe(message):
+                stripped = without_input_transcription(message)
+                if stripped is None:
+                    if last:
+                        return
+                    continue
+                message = stripped
+            yield message
+            if last:
+                return
+
+    async def _wrapped(self, raw: AsyncSession) -> AsyncIterator[types.LiveServerMessage]:
+        messages = raw.receive()
         try:
             async for message in messages:
-                if self._observe(message):
+                if self._observe(message, audio_chunk(message)):
                     stripped = without_input_transcription(message)
                     if stripped is None:
                         continue
@@ -279,14 +318,13 @@ class InterruptAwareSession(_SessionBase):
 
     # --- internals -----------------------------------------------------------------------
 
-    def _observe(self, message: types.LiveServerMessage) -> bool:
-        """Feed the core; True when the message carries our own note's transcription."""
+    def _observe(self, message: types.LiveServerMessage,
+                 chunk: tuple[int, int] | None = None) -> bool:
+        """Feed the core one message (``chunk``: what ``audio_chunk`` found in it); True when
+        the message carries our own note's transcription."""
         try:
-            chunk = audio_chunk(message)
             if chunk is not None:
                 actions = self._core.audio(chunk[0], chunk[1], self.clock())
-                if not actions:
-                    return False  # the usual case; a chunk never moves the core's deadline
             else:
                 actions = self._core.receive(events_of(message), self.clock())
         except Exception:
@@ -294,7 +332,8 @@ class InterruptAwareSession(_SessionBase):
             logger.exception("gemini_live_interrupt: could not track a server message")
             return False
         if not actions:
-            if self._core.deadline is not None:
+            # A lone audio chunk never moves the core's deadline; other messages may.
+            if chunk is None and self._core.deadline is not None:
                 self._arm()
             return False
         self._dispatch(actions)

@@ -164,11 +164,13 @@ class Timeline:
 
     __slots__ = (
         "_done", "_foldable", "_last_chunk", "_observed", "_offset", "_offset_var",
-        "_playout_end", "_prior", "_started_at", "_state", "_surprise", "received", "words",
+        "_playout_end", "_prior", "_started_at", "_state", "_surprise", "rate", "received",
+        "words",
     )
 
     def __init__(self) -> None:
         self.received = 0.0  # seconds of audio received
+        self.rate = 24000  # its sample rate (the Live API's output default until audio comes)
         self.words: list[_Word] = []
         self._done: list[str] = []  # text of words compacted away: played long ago
         self._started_at: float | None = None
@@ -188,8 +190,10 @@ class Timeline:
     def has_audio(self) -> bool:
         return self._started_at is not None
 
-    def add_audio(self, seconds: float, now: float) -> None:
-        """Audio of ``seconds`` arrived at ``now``."""
+    def add_audio(self, nbytes: int, rate: int, now: float) -> None:
+        """``nbytes`` of PCM16 mono audio at ``rate`` Hz arrived at ``now``."""
+        seconds = nbytes / (rate + rate)
+        self.rate = rate
         if self._started_at is None:
             self._started_at = now
         # A real-time player starts each chunk when the previous one ends, or when it arrives.

@@ -55,7 +55,6 @@ class _Turn:
 
     timeline: Timeline = field(default_factory=Timeline)
     text_parts: list[str] = field(default_factory=list)
-    audio_rate: int = 24000
     reported: float = 0.0
     interrupted: bool = False
     complete: bool = False
@@ -85,6 +84,9 @@ class Tracker:
     def __init__(self, *, max_history: int) -> None:
         self._history: deque[tuple[str, str]] = deque(maxlen=max_history)
         self._turn: _Turn | None = None
+        self.sink: Timeline | None = None
+        """The current turn's timeline while the turn is open (neither complete nor cut): model
+        output goes straight to it. ``None`` when output must first decide its turn."""
         self._user_chunks: list[str] = []
         self._user_spoke_since_flag = False
         self._output_since_flag = True
@@ -137,7 +139,7 @@ class Tracker:
     @property
     def audio_rate(self) -> int:
         """Sample rate of the current turn's audio (24 kHz until audio says otherwise)."""
-        return self._turn.audio_rate if self._turn is not None else 24000
+        return self._turn.timeline.rate if self._turn is not None else 24000
 
     @property
     def position(self) -> float:
@@ -168,26 +170,27 @@ class Tracker:
 
     def audio(self, nbytes: int, rate: int, now: float) -> None:
         """A message that is one audio chunk and nothing else (the short path)."""
-        turn = self._turn
-        if turn is None or turn.complete or turn.interrupted:
+        timeline = self.sink
+        if timeline is None:
             turn = self._output_turn()
             if turn is None:
                 return
-        turn.audio_rate = rate
-        turn.timeline.add_audio(nbytes / (2 * rate), now)
+            timeline = turn.timeline
+        timeline.add_audio(nbytes, rate, now)
 
     def transcript(self, text: str, timings: tuple[tuple[float, float], ...] | None,
                    now: float) -> None:
         """A message that is one transcript chunk of the model's speech and nothing else."""
-        turn = self._turn
-        if turn is None or turn.complete or turn.interrupted:
+        timeline = self.sink
+        if timeline is None:
             turn = self._output_turn()
             if turn is None:
                 return
-        timeline = turn.timeline
+            timeline = turn.timeline
         timeline.add_transcript(text, timings)
-        if len(timeline.words) > 512:  # a long turn: keep only its recent words as objects
-            timeline.compact(self._played(turn, now))
+        turn = self._turn
+        if len(timeline.words) > 512 and turn is not None:  # a long turn: keep only its recent
+            timeline.compact(self._played(turn, now))  # words as objects (sink is turn's)
 
     def receive(self, events: Sequence[Event], now: float) -> BargeIn | None:
         """Take one server message's events; return the barge-in they start, if any."""
@@ -279,7 +282,7 @@ class Tracker:
             if not self._user_spoke_since_flag:
                 # Late chunks of the cut turn (the service can send them after `interrupted`).
                 return None
-            turn.complete = True
+            self._end(turn)
         if turn is None or turn.complete:
             turn = self._start_turn()
         return turn
@@ -289,10 +292,20 @@ class Tracker:
         self._commit_user()
         self.turns_started += 1
         self._note_out = False  # from here on, a cut is the user's again
-        self._turn = _Turn()
+        turn = self._turn = _Turn()
+        self.sink = turn.timeline
         self._output_since_flag = True
         self._user_spoke_since_flag = False
-        return self._turn
+        return turn
+
+    def _end(self, turn: _Turn, *, cut: bool = False) -> None:
+        # Every change to a turn's flags goes through here, so `sink` always agrees with them.
+        if cut:
+            turn.interrupted = True
+        else:
+            turn.complete = True
+        if turn is self._turn:
+            self.sink = None
 
     def _commit_user(self) -> None:
         self._committed = self.user_text
@@ -327,7 +340,7 @@ class Tracker:
 
     def _cut(self, turn: _Turn, now: float) -> tuple[float, str]:
         # The turn was cut: only what was heard of it goes into the history.
-        turn.interrupted = True
+        self._end(turn, cut=True)
         played = self._played(turn, now)
         heard = turn.heard(played)
         if tidy(heard):
@@ -388,7 +401,7 @@ class Tracker:
         turn = self._turn
         if turn is None or turn.complete:
             return
-        turn.complete = True
+        self._end(turn)
         if not turn.interrupted:
             text = tidy(turn.generated())
             if text:

@@ -122,9 +122,10 @@ def test_a_lone_audio_chunk_takes_the_short_path_and_says_the_same() -> None:
                        "outputTranscription": {"text": "Hi"}}},
     {"serverContent": {"modelTurn": {"parts": [AUDIO_PART]}, "turnComplete": True}},
     {"serverContent": {"modelTurn": {"parts": [AUDIO_PART, AUDIO_PART]}}},
-    {"serverContent": {"modelTurn": {"parts": [{**AUDIO_PART, "text": "x"}]}}},
     {"serverContent": {"modelTurn": {"parts": [
         {"inlineData": {"mimeType": "image/png", "data": "AAAA"}}]}}},
+    {"serverContent": {"modelTurn": {"parts": [{"inlineData": {"mimeType": "audio/pcm"}}]}}},
+    {"serverContent": {"modelTurn": {"parts": [{"text": "x"}]}}},
     {"serverContent": {"modelTurn": {"parts": [AUDIO_PART]}},
      "toolCall": {"functionCalls": [{"id": "a", "name": "f"}]}},
     {"serverContent": {"modelTurn": {"parts": [AUDIO_PART]}},
@@ -134,6 +135,13 @@ def test_a_lone_audio_chunk_takes_the_short_path_and_says_the_same() -> None:
 ])
 def test_anything_more_than_one_audio_chunk_takes_the_full_path(frame: dict[str, object]) -> None:
     assert audio_chunk(wire(frame)) is None
+
+
+def test_a_part_whose_blob_is_audio_is_audio_on_either_path() -> None:
+    # The full path takes a part's audio blob and leaves anything else in that part.
+    m = wire({"serverContent": {"modelTurn": {"parts": [{**AUDIO_PART, "text": "x"}]}}})
+    assert audio_chunk(m) == (4, 16000)
+    assert events_of(m) == [ModelAudio(4, 16000)]
 
 
 def test_a_message_built_in_code_is_read_the_same_either_way() -> None:

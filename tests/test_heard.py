@@ -32,6 +32,7 @@ def inp(text: str) -> Message:
 INTERRUPTED: Message = [FLAG]
 TURN_COMPLETE: Message = [DONE]
 WORD = 1 / SYLLABLES_PER_SECOND  # a one-syllable word, paced
+WORD_BYTES = round(WORD * 48000)  # about that much PCM16 audio at 24 kHz
 
 
 def run(tracker: Tracker, *steps: tuple[float, Message]) -> list[BargeIn]:
@@ -202,7 +203,7 @@ def test_a_long_turn_folds_words_played_long_ago_into_text_without_changing_hear
     for i in range(1500):
         for t in (plain, folded):
             t.add_transcript(("" if i == 0 else " ") + f"w{i}", None)
-            t.add_audio(WORD, now=i * WORD)
+            t.add_audio(WORD_BYTES, 24000, now=i * WORD)
         if i % 100 == 99:
             folded.compact(played=i * WORD)  # played follows real time
     assert len(folded.words) < 300 < len(plain.words)
@@ -396,7 +397,7 @@ def test_a_long_turn_with_word_timestamps_folds_too() -> None:
         word = ("" if i == 0 else " ") + f"w{i}"
         for t in (plain, folded):
             t.add_transcript(word, [(i * WORD, (i + 1) * WORD)])
-            t.add_audio(WORD, now=i * WORD)
+            t.add_audio(WORD_BYTES, 24000, now=i * WORD)
         if i % 100 == 99:
             folded.compact(played=i * WORD)
     assert len(folded.words) < 300 < len(plain.words)

@@ -24,7 +24,7 @@ import enum
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 
-from ._events import Event, ModelAudio, ModelTranscript, ToolCall, ToolCallCancelled
+from ._events import Event, ToolCall, ToolCallCancelled
 from ._policy import TURN_STARTING, Channel, InjectionPolicy
 from ._prompt import tidy
 from ._records import Interruption, Reason, Stall
@@ -150,14 +150,6 @@ class Core:
         """Take one server message's events (in ``events_of`` order: tool calls last); return
         what to do now."""
         tracker = self._tracker
-        if len(events) == 1:
-            # Model output alone (most messages): no barge-in, echo or tool call in it.
-            event = events[0]
-            if type(event) is ModelAudio:
-                return self.audio(event.nbytes, event.rate, now)
-            if type(event) is ModelTranscript:
-                tracker.transcript(event.text, event.timings, now)
-                return self._poll_if_pending(now)
         actions: list[Action] = []
         barge_in = tracker.receive(events, now)
         if barge_in is not None:
@@ -173,17 +165,26 @@ class Core:
         actions += self._poll_if_pending(now)
         return actions
 
+    # The short paths: a message that is one piece of model output and nothing else (nearly
+    # every message). Each Python call on the way costs as much as the bookkeeping itself, so
+    # they go straight to the open turn's timeline and test "nothing pending" inline.
+
     def audio(self, nbytes: int, rate: int, now: float) -> list[Action]:
         """A message that is one audio chunk of ``nbytes`` at ``rate`` Hz and nothing else: the
-        same as ``receive([ModelAudio(nbytes, rate)], now)``, on the short path nine messages in
-        ten take."""
-        # Straight to the open turn's timeline: this runs 25-50 times a second per call, and
-        # each Python call on the way costs as much as the bookkeeping itself.
+        same as ``receive([ModelAudio(nbytes, rate)], now)``."""
         timeline = self._tracker.sink
         if timeline is None:
             self._tracker.audio(nbytes, rate, now)  # opens a turn (or drops a cut one's chunk)
         else:
             timeline.add_audio(nbytes, rate, now)
+        if self._waiting is None and self._watch is None:
+            return []
+        return self.poll(now)
+
+    def transcript(self, text: str, now: float) -> list[Action]:
+        """A message that is one output transcript chunk (no word timestamps) and nothing else:
+        the same as ``receive([ModelTranscript(text)], now)``."""
+        self._tracker.transcript(text, None, now)
         if self._waiting is None and self._watch is None:
             return []
         return self.poll(now)

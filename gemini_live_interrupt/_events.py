@@ -31,8 +31,8 @@ __all__ = [
     "TurnComplete",
     "UserInterim",
     "UserWords",
-    "audio_chunk",
     "events_of",
+    "model_output",
     "without_input_transcription",
 ]
 
@@ -142,27 +142,30 @@ def _timings(transcription: Any) -> tuple[tuple[float, float], ...] | None:
     return tuple(out)
 
 
-_MODEL_TURN_ONLY = frozenset({"model_turn"})
 _CONTENT_ONLY = frozenset({"server_content"})
+_MODEL_TURN_ONLY = frozenset({"model_turn"})
 _OUTPUT_ONLY = frozenset({"output_transcription"})
-_CONTENT_AND_USAGE = frozenset({"server_content", "usage_metadata"})
+_TEXT_ONLY = frozenset({"text"})
 
 
-def audio_chunk(message: types.LiveServerMessage) -> tuple[int, int] | None:
-    """``(nbytes, rate)`` when ``message`` is one audio chunk and nothing else, else ``None``
-    (then ``events_of`` says what it is).
+def model_output(message: types.LiveServerMessage) -> tuple[int, int] | str | None:
+    """The one piece of model output ``message`` holds, if that is all it holds: ``(nbytes,
+    rate)`` for an audio chunk, the text of an output transcript chunk (without word
+    timestamps); else ``None`` (then ``events_of`` says what it is).
 
-    Nine messages in ten are such a chunk: this is their short path. What the message and its
+    Nearly every message is one of these: this is their short path. What the message and its
     content hold is told by the fields the wire set (pydantic's record of them), without
     reading the others; anything unexpected (a field set to null, two parts) takes the full
     path. A part is audio when its blob is, whatever else it holds, as in ``events_of``.
+    Such a message can end no turn and carries no user speech.
     """
     # Each pydantic attribute read costs ~400 instructions (BaseModel defines __getattr__, so
-    # CPython cannot specialise it): this reads eight, the fewest that tell.
+    # CPython cannot specialise it): this reads eight for audio, six for a transcript.
     try:
         if message.__pydantic_fields_set__ == _CONTENT_ONLY:
             content = message.server_content
-            if content.__pydantic_fields_set__ == _MODEL_TURN_ONLY:  # type: ignore[union-attr]
+            fields = content.__pydantic_fields_set__  # type: ignore[union-attr]
+            if fields == _MODEL_TURN_ONLY:
                 parts = content.model_turn.parts  # type: ignore[union-attr]
                 if parts is not None and len(parts) == 1:
                     blob = parts[0].inline_data
@@ -172,6 +175,12 @@ def audio_chunk(message: types.LiveServerMessage) -> tuple[int, int] | None:
                         rate = _RATES.get(mime) or _audio_rate(mime)
                         if data and rate:
                             return len(data), rate
+            elif fields == _OUTPUT_ONLY:
+                out = content.output_transcription  # type: ignore[union-attr]
+                if out is not None and out.__pydantic_fields_set__ == _TEXT_ONLY:
+                    text = out.text
+                    if text:
+                        return text
     except (AttributeError, TypeError):
         pass
     return None
@@ -185,18 +194,10 @@ def events_of(message: types.LiveServerMessage) -> list[Event]:
     """
     # Fields are read from the models' __dict__: a pydantic attribute read costs ~10x a dict
     # lookup (BaseModel defines __getattr__, so CPython cannot specialise it), and this runs
-    # for every message the app receives. .get() also covers fields an older SDK lacks.
+    # for every message the short path (model_output) declines. .get() also covers fields an
+    # older SDK lacks.
     fields = message.__dict__
     content = fields.get("server_content")
-    if content is not None and content.__pydantic_fields_set__ == _OUTPUT_ONLY \
-            and message.__pydantic_fields_set__ <= _CONTENT_AND_USAGE:
-        # The next most common message: one transcript chunk of the model's speech.
-        out = content.output_transcription
-        text = out.text if out is not None else None
-        if not text:
-            return []
-        timed = "words" in out.__pydantic_fields_set__
-        return [ModelTranscript(text, _timings(out) if timed else None)]
     events: list[Event] = []
     if content is not None:
         c = content.__dict__

@@ -18,7 +18,7 @@ from google.genai.live import AsyncSession
 
 from ._channels import instruction_text, send_note
 from ._core import Action, Core, Finished, HideEcho, Nudge, Send, Stalled
-from ._events import audio_chunk, events_of, without_input_transcription
+from ._events import events_of, model_output, without_input_transcription
 from ._options import check_options, connect_kwargs, resolve_channel, warn_missing_transcription
 from ._playback import Playback
 from ._policy import DEFAULT_MODEL_TABLE, Channel, InjectionPolicy
@@ -251,14 +251,18 @@ class InterruptAwareSession(_SessionBase):
         # The SDK's own loop (see _sdk_loop), with the session's bookkeeping in it: one async
         # generator instead of two. Locals: this body runs for every message the app reads.
         fetch = raw._receive
-        audio = self._core.audio
+        core = self._core
         clock = self.clock
         while message := await fetch():
-            chunk = audio_chunk(message)
-            if chunk is not None:
-                # One audio chunk and nothing else: no turn end, no echo, rarely an action.
+            out = model_output(message)
+            if out is not None:
+                # One piece of model output and nothing else (nearly every message): it can
+                # end no turn and carries no echo, and it rarely makes the core act.
                 try:
-                    actions = audio(chunk[0], chunk[1], clock())
+                    if isinstance(out, str):
+                        actions = core.transcript(out, clock())
+                    else:
+                        actions = core.audio(out[0], out[1], clock())
                 except Exception:
                     logger.exception("gemini_live_interrupt: could not track a server message")
                 else:
@@ -267,7 +271,7 @@ class InterruptAwareSession(_SessionBase):
                 yield message
                 continue
             last = ends(message.server_content)
-            if self._observe(message):
+            if self._feed(message, None):
                 stripped = without_input_transcription(message)
                 if stripped is None:
                     if last:
@@ -282,7 +286,7 @@ class InterruptAwareSession(_SessionBase):
         messages = raw.receive()
         try:
             async for message in messages:
-                if self._observe(message, audio_chunk(message)):
+                if self._feed(message, model_output(message)):
                     stripped = without_input_transcription(message)
                     if stripped is None:
                         continue
@@ -318,22 +322,25 @@ class InterruptAwareSession(_SessionBase):
 
     # --- internals -----------------------------------------------------------------------
 
-    def _observe(self, message: types.LiveServerMessage,
-                 chunk: tuple[int, int] | None = None) -> bool:
-        """Feed the core one message (``chunk``: what ``audio_chunk`` found in it); True when
-        the message carries our own note's transcription."""
+    def _feed(self, message: types.LiveServerMessage,
+              out: tuple[int, int] | str | None) -> bool:
+        """Feed the core one message (``out``: what ``model_output`` found in it); True when it
+        carries our own note's transcription."""
+        core = self._core
         try:
-            if chunk is not None:
-                actions = self._core.audio(chunk[0], chunk[1], self.clock())
+            if out is None:
+                actions = core.receive(events_of(message), self.clock())
+            elif isinstance(out, str):
+                actions = core.transcript(out, self.clock())
             else:
-                actions = self._core.receive(events_of(message), self.clock())
+                actions = core.audio(out[0], out[1], self.clock())
         except Exception:
             # Never let our bookkeeping break the app's receive loop.
             logger.exception("gemini_live_interrupt: could not track a server message")
             return False
         if not actions:
-            # A lone audio chunk never moves the core's deadline; other messages may.
-            if chunk is None and self._core.deadline is not None:
+            # Model output alone never moves the core's deadline; other messages may.
+            if out is None and core.deadline is not None:
                 self._arm()
             return False
         self._dispatch(actions)

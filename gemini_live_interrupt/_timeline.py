@@ -479,7 +479,7 @@ class Timeline:
         return "".join(out)
 
     def text(self) -> str:
-        return "".join(self._done) + "".join(w.text for w in self.words)
+        return "".join(self._done) + "".join([w.text for w in self.words])
 
 
 def _window_var(window: float, jitter: float) -> float:

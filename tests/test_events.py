@@ -15,8 +15,8 @@ from gemini_live_interrupt._events import (
     ToolCallCancelled,
     UserInterim,
     UserWords,
-    audio_chunk,
     events_of,
+    model_output,
     without_input_transcription,
 )
 
@@ -112,8 +112,14 @@ AUDIO_PART = {"inlineData": {"mimeType": "audio/pcm;rate=16000", "data": "AAAAAA
 
 def test_a_lone_audio_chunk_takes_the_short_path_and_says_the_same() -> None:
     m = wire({"serverContent": {"modelTurn": {"parts": [AUDIO_PART]}}})
-    assert audio_chunk(m) == (4, 16000)
+    assert model_output(m) == (4, 16000)
     assert events_of(m) == [ModelAudio(4, 16000)]
+
+
+def test_a_lone_transcript_chunk_takes_the_short_path_and_says_the_same() -> None:
+    m = wire({"serverContent": {"outputTranscription": {"text": " hi"}}})
+    assert model_output(m) == " hi"
+    assert events_of(m) == [ModelTranscript(" hi")]
 
 
 @pytest.mark.parametrize("frame", [
@@ -130,17 +136,25 @@ def test_a_lone_audio_chunk_takes_the_short_path_and_says_the_same() -> None:
      "toolCall": {"functionCalls": [{"id": "a", "name": "f"}]}},
     {"serverContent": {"modelTurn": {"parts": [AUDIO_PART]}},
      "usageMetadata": {"totalTokenCount": 3}},
+    {"serverContent": {"outputTranscription": {"text": " hi"}, "turnComplete": True}},
+    {"serverContent": {"outputTranscription": {"text": " hi"}},
+     "usageMetadata": {"totalTokenCount": 3}},
+    {"serverContent": {"outputTranscription": {"text": ""}}},
+    {"serverContent": {"outputTranscription": {"text": " hi", "finished": True}}},
+    {"serverContent": {"inputTranscription": {"text": " hi"}}},
     {"serverContent": {"interrupted": True}},
+    {"serverContent": {"turnComplete": True}},
     {"setupComplete": {}},
 ])
-def test_anything_more_than_one_audio_chunk_takes_the_full_path(frame: dict[str, object]) -> None:
-    assert audio_chunk(wire(frame)) is None
+def test_anything_more_than_one_piece_of_model_output_takes_the_full_path(
+        frame: dict[str, object]) -> None:
+    assert model_output(wire(frame)) is None
 
 
 def test_a_part_whose_blob_is_audio_is_audio_on_either_path() -> None:
     # The full path takes a part's audio blob and leaves anything else in that part.
     m = wire({"serverContent": {"modelTurn": {"parts": [{**AUDIO_PART, "text": "x"}]}}})
-    assert audio_chunk(m) == (4, 16000)
+    assert model_output(m) == (4, 16000)
     assert events_of(m) == [ModelAudio(4, 16000)]
 
 
@@ -148,10 +162,10 @@ def test_a_message_built_in_code_is_read_the_same_either_way() -> None:
     # Built by hand (not from a frame), fields set to their defaults still count as set: the
     # short path declines and the full path reads it.
     m = msg(model_turn=types.Content(parts=[part_audio(8)]), interrupted=None)
-    assert audio_chunk(m) is None and events_of(m) == [ModelAudio(8, 24000)]
+    assert model_output(m) is None and events_of(m) == [ModelAudio(8, 24000)]
 
 
-def test_a_lone_transcript_chunk_is_read_in_full() -> None:
+def test_a_transcript_chunk_with_more_in_its_message_is_read_in_full() -> None:
     m = wire({"serverContent": {"outputTranscription": {"text": " hi"}},
               "usageMetadata": {"totalTokenCount": 3}})
     assert events_of(m) == [ModelTranscript(" hi")]

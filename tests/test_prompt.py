@@ -45,3 +45,14 @@ def test_empty_parts_say_so() -> None:
     p = default_prompt("", "", [])
     assert "heard nothing" in p and "not been transcribed yet" in p
     assert "Recent conversation" not in p
+
+
+def test_tidy_collapses_every_kind_of_whitespace_the_way_a_regex_would() -> None:
+    import re
+    import sys
+
+    from gemini_live_interrupt._prompt import tidy
+
+    spaces = "".join(c for c in map(chr, range(sys.maxunicode + 1)) if re.fullmatch(r"\s", c))
+    text = f"{spaces}a{spaces}b c\u00a0\u3000d{spaces}"
+    assert tidy(text) == re.sub(r"\s+", " ", text).strip() == "a b c d"

@@ -35,9 +35,10 @@ import json
 import os
 import statistics
 import sys
+import threading
 import time
-from collections.abc import AsyncIterator
-from typing import Any, get_args
+from collections.abc import Callable, Coroutine
+from typing import Any, TypeVar, get_args
 
 import google.genai
 from google.genai import types
@@ -59,6 +60,7 @@ DONE = json.dumps({"serverContent": {"turnComplete": True}})
 NOTE_KIND = {"silent_content": "client_content", "client_content": "client_content",
              "realtime_text": "realtime_input", "context_update": "context_update"}
 STARTS_REPLY = ("client_content", "realtime_text")
+T = TypeVar("T")
 
 
 class Timed(InterruptAwareSession):
@@ -74,17 +76,19 @@ class Timed(InterruptAwareSession):
         await super().__aenter__()
         self.entered, self.returned, self.entered_cpu = [], [], []
         sdk = self.raw
-        sdk_receive = sdk.receive
+        sdk_receive = sdk._receive
 
-        async def stamped() -> AsyncIterator[types.LiveServerMessage]:
-            # When the SDK hands each message to the session: the start of its own part.
-            async for message in sdk_receive():
-                content = message.server_content
-                if content is not None and content.interrupted:
-                    self.flag_at, self.flag_cpu = time.perf_counter(), time.thread_time()
-                yield message
+        async def stamped() -> types.LiveServerMessage:
+            # When the SDK has parsed each message for the session: the start of its own part.
+            # (Its per-message call is wrapped, not receive(): a receive() replaced on the
+            # session would make the session wrap it rather than run its own loop.)
+            message = await sdk_receive()
+            content = message.server_content
+            if content is not None and content.interrupted:
+                self.flag_at, self.flag_cpu = time.perf_counter(), time.thread_time()
+            return message
 
-        sdk.receive = stamped  # type: ignore[method-assign]
+        sdk._receive = stamped  # type: ignore[method-assign]
         return self
 
     async def inject(self, prompt: str) -> None:
@@ -98,9 +102,35 @@ def pct(values: list[float], q: float) -> float:
     return sorted(values)[min(len(values) - 1, int(q * len(values)))]
 
 
+class ServerThread:
+    """The offline server on its own event loop in another thread: its work is then not
+    counted in the session's spans (the thread's CPU time excludes it, and its callbacks no
+    longer queue in the client's loop). Calls go to it thread-safely."""
+
+    def __init__(self) -> None:
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
+        self.thread.start()
+        # speed only shortens the server's reply to a turn-starting note (it answers "OK.").
+        self.server = FakeLiveServer(replies=[], speed=50)
+
+    async def call(self, coro: Coroutine[Any, Any, T]) -> T:
+        return await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(coro, self.loop))
+
+    def notify(self) -> None:
+        self.loop.call_soon_threadsafe(self.server.notify)
+
+    def close(self) -> None:
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join()
+        self.loop.close()
+
+
 async def run(n: int, channel: Channel | None) -> tuple[Timed, list[float]]:
-    # speed only shortens the server's reply to a turn-starting note (it answers "OK.").
-    async with FakeLiveServer(replies=[], speed=50) as server:
+    remote = ServerThread()
+    server = remote.server
+    await remote.call(server.start())
+    try:
         conn = server.client().aio.live.connect(model=MODEL, config=CONFIG)
         policy = InjectionPolicy(first_words_wait=0.0, channel=channel)
         async with Timed(conn, policy=policy) as session:
@@ -114,43 +144,48 @@ async def run(n: int, channel: Channel | None) -> tuple[Timed, list[float]]:
                         content = message.server_content
                         if content is not None and content.turn_complete:
                             session.turns_read += 1
-                            server.notify()  # wakes server.wait_for on the app's progress
+                            remote.notify()  # wakes server.wait_for on the app's progress
 
             def notes() -> int:
                 return sum(1 for m in server.received if m.kind == kind)
 
+            async def wait_for(predicate: Callable[[], bool]) -> None:
+                await remote.call(server.wait_for(predicate, timeout=5))
+
             reader = asyncio.create_task(app())
-            await server.wait_for(lambda: any(m.kind == "setup" for m in server.received))
+            await wait_for(lambda: any(m.kind == "setup" for m in server.received))
             round_trips: list[float] = []
             read = 0
             for i in range(n):
                 for frame in TURN:
-                    await server.send_raw(frame)
+                    await remote.call(server.send_raw(frame))
                 count = notes()
                 replies = len(server.turns)
                 sent_at = server.now()
-                await server.send_raw(BARGE)
-                await server.wait_for(lambda c=count: notes() > c, timeout=5)
+                await remote.call(server.send_raw(BARGE))
+                await wait_for(lambda c=count: notes() > c)  # type: ignore[misc]
                 note = [m for m in server.received if m.kind == kind][-1]
                 round_trips.append(note.time - sent_at)
-                await server.send_raw(DONE)
+                await remote.call(server.send_raw(DONE))
                 read += 1
                 if starts_reply:
                     # The server answers the note with a turn of its own: let it end and the
                     # app read it before the next barge-in.
-                    await server.wait_for(lambda r=replies: len(server.turns) > r
-                                          and server.turns[-1].ended_at is not None,
-                                          timeout=5)
+                    await wait_for(lambda r=replies: len(server.turns) > r  # type: ignore[misc]
+                                   and server.turns[-1].ended_at is not None)
                     read += 1
-                await server.wait_for(lambda r=read: session.turns_read >= r, timeout=5)
+                await wait_for(lambda r=read: session.turns_read >= r)  # type: ignore[misc]
                 if i % 50 == 0:
                     server.received.clear()
             reader.cancel()
             await asyncio.gather(reader, return_exceptions=True)
-        records = session.interruptions
-        assert len(records) >= min(n, session.max_records)
-        assert all(r.injected for r in records), {r.reason for r in records}
-        return session, round_trips
+    finally:
+        await remote.call(server.close())
+        remote.close()
+    records = session.interruptions
+    assert len(records) >= min(n, session.max_records)
+    assert all(r.injected for r in records), {r.reason for r in records}
+    return session, round_trips
 
 
 def main() -> None:

@@ -99,6 +99,9 @@ def test_a_receive_that_is_not_the_sdks_loop_is_not_taken_for_it() -> None:
 
     for cls in (Overridden, Filtered):
         assert turn_end(cls.__new__(cls)) is None
+    replaced = live.AsyncSession.__new__(live.AsyncSession)
+    replaced.receive = Overridden.receive.__get__(replaced)  # type: ignore[method-assign]
+    assert turn_end(replaced) is None
     assert turn_end(object()) is None
     assert turn_end(live.AsyncSession.__new__(live.AsyncSession)) is not None
 

@@ -40,6 +40,7 @@ _END_SD = 0.05  # how sure "the last word ends where the turn's audio ends" is
 _K0 = 1 / SYLLABLES_PER_SECOND
 _MIN_RATE, _MAX_RATE = 0.4 * _K0, 2.5 * _K0
 _RATE_DRIFT = (0.1 * _K0) ** 2 / 10  # the rate drifts 10% (sd) in 10 syllables
+_PACING_K0 = _PACING_VAR * _K0
 _START = (0.0, 0.0, 0.0, _OFFSET_SD**2, _K0, (_RATE_SD * _K0) ** 2)
 _STRETCH = 1.5  # words are paced out to at most this many times their length; more is a pause
 #: Where the data cannot tell, under-count (a repeated word is better than a skipped one): an
@@ -280,36 +281,72 @@ class Timeline:
         beyond what the filter expected, per observed chunk.
         """
         jitter = jitter or _JITTER
+        jitter_var = jitter * jitter
         surprise, observed = 0.0, 0
-        t, t_var, offset, offset_var, rate, rate_var = self._prior
-        m = [t, offset, rate]
-        p = [[t_var, 0.0, 0.0], [0.0, offset_var, 0.0], [0.0, 0.0, rate_var]]
+        # The state (t, o, k) and its covariance, as plain floats: this runs for every chunk
+        # of the turn when a barge-in asks what was heard, on the way to the note.
+        m0, p00, m1, p11, m2, p22 = self._prior
+        p01 = p02 = p12 = 0.0
+        last = chunks[-1]
         previous = chunks[0].position
         for c in chunks:
-            _predict(m, p, c.position - previous)
+            # Predict: t += k * syllables (paced speech), the rate drifting a little.
+            s = c.position - previous
+            if s > 0:
+                m0 += s * m2
+                p00 += 2 * s * p02 + s * s * p22 + _PACING_K0 * s
+                p01 += s * p12
+                p02 += s * p22
+                p22 += _RATE_DRIFT * s
             previous = c.position
             if c.observed:
-                if c is chunks[-1]:
+                if c is last:
                     # Where the last chunk starts as the chunks before it tell (a fold starts
                     # there, and takes its arrival again).
-                    self._state = (m[0], p[0][0], m[1], p[1][1], m[2], p[2][2])
-                r = _window_var(c.window, jitter)
-                miss = c.anchor - c.window / 2 - m[0] - m[1]
+                    self._state = (m0, p00, m1, p11, m2, p22)
+                window = c.window
+                r = window * window / 12 + jitter_var
+                z = c.anchor - window / 2
+                miss = z - m0 - m1
                 if observed:  # the first observed chunk is what sets the offset
-                    surprise += miss * miss - (p[0][0] + 2 * p[0][1] + p[1][1] + r)
+                    surprise += miss * miss - (p00 + 2 * p01 + p11 + r)
                 observed += 1
-                _update(m, p, (1.0, 1.0, 0.0), c.anchor - c.window / 2, r)
-            c.rate = min(_MAX_RATE, max(_MIN_RATE, m[2]))
-        if not chunks[-1].observed:
-            self._state = (m[0], p[0][0], m[1], p[1][1], m[2], p[2][2])
+                # Update on the window: t + o arrived in it.
+                ph0, ph1, ph2 = p00 + p01, p01 + p11, p02 + p12
+                sv = ph0 + ph1 + r
+                g0, g1, g2 = ph0 / sv, ph1 / sv, ph2 / sv
+                m0 += g0 * miss
+                m1 += g1 * miss
+                m2 += g2 * miss
+                p01 -= g0 * ph1
+                p02 -= g0 * ph2
+                p12 -= g1 * ph2
+                p00 -= g0 * ph0
+                p11 -= g1 * ph1
+                p22 -= g2 * ph2
+            c.rate = _MIN_RATE if m2 < _MIN_RATE else _MAX_RATE if m2 > _MAX_RATE else m2
+        if not last.observed:
+            self._state = (m0, p00, m1, p11, m2, p22)
         if complete:
-            _predict(m, p, chunks[-1].position + chunks[-1].paced - previous)
-            _update(m, p, (1.0, 0.0, 0.0), self.received, _END_SD**2)
-            chunks[-1].rate = min(_MAX_RATE, max(_MIN_RATE, m[2]))
-        self._offset_var = p[1][1]
+            s = last.position + last.paced - previous
+            if s > 0:
+                m0 += s * m2
+                p00 += 2 * s * p02 + s * s * p22 + _PACING_K0 * s
+                p01 += s * p12
+                p02 += s * p22
+                p22 += _RATE_DRIFT * s
+            # Update on the end: the last word ends where the audio does.
+            y = self.received - m0
+            sv = p00 + _END_SD**2
+            g1, g2 = p01 / sv, p02 / sv
+            m1 += g1 * y
+            m2 += g2 * y
+            p11 -= g1 * p01
+            last.rate = _MIN_RATE if m2 < _MIN_RATE else _MAX_RATE if m2 > _MAX_RATE else m2
+        self._offset_var = p11
         self._surprise = surprise / (observed - 1) if observed > 1 else 0.0
         self._observed = observed
-        return m[1]
+        return m1
 
     def _align(self, complete: bool) -> list[_Chunk]:
         """Estimate the start and end of every untimed word; return the chunks."""
@@ -332,16 +369,19 @@ class Timeline:
         filtered = [0.0] * n
         filtered_var = [0.0] * n
         filtered_u = [0.0] * n
+        jitter_var = jitter * jitter
         t, var, u = self._prior[0], self._prior[1], 0.0
-        previous = chunks[0]
+        rate = chunks[0].rate
+        position = chunks[0].position
         for i, c in enumerate(chunks):
-            step = previous.rate * (c.position - previous.position)
-            previous = c
+            step = rate * (c.position - position)
+            rate, position = c.rate, c.position
             t, var = t + step, var + _PACING_VAR * step + 1e-9
             predicted[i], predicted_var[i] = t, var
             if c.observed:
-                gain = var / (var + _window_var(c.window, jitter))
-                t += gain * (c.anchor - c.window / 2 - offset - t)
+                window = c.window
+                gain = var / (var + (window * window / 12 + jitter_var))
+                t += gain * (c.anchor - window / 2 - offset - t)
                 u -= gain * (1 + u)
                 var *= 1 - gain
             filtered[i], filtered_var[i], filtered_u[i] = t, var, u
@@ -361,40 +401,57 @@ class Timeline:
             gain = filtered_var[i] / predicted_var[i + 1]
             smoothed = filtered[i] + gain * (smoothed - predicted[i + 1])
             smoothed_var = filtered_var[i] + gain * gain * (smoothed_var - predicted_var[i + 1])
-            smoothed_u = filtered_u[i] + gain * (smoothed_u - filtered_u[i])
+            fu = filtered_u[i]
+            smoothed_u = fu + gain * (smoothed_u - fu)
             c = chunks[i]
             c.start, c.var, c.offset_share = smoothed, smoothed_var, smoothed_u
-        # What the arrivals say for sure, give or take the jitter; and chunks in order.
+        # What the arrivals say for sure, give or take the jitter; and chunks in order. (Written
+        # with conditionals rather than min/max: this runs for every chunk at a barge-in.)
         floor = self._prior[0]
+        early = jitter - offset  # before any audio
         for c in chunks:
             start = c.start
-            if c.anchor > 0:
-                start = max(start, c.anchor - c.window - jitter - offset)
+            anchor = c.anchor
+            if anchor > 0:
+                bound = anchor - c.window - jitter - offset
+                if bound > start:
+                    start = bound
                 if c.observed:
-                    start = min(start, c.anchor + jitter - offset)
-            else:
-                start = min(start, jitter - offset)  # it came before any audio
-            start = max(start, floor)
+                    bound = anchor + jitter - offset
+                    if bound < start:
+                        start = bound
+            elif early < start:
+                start = early
+            if floor > start:
+                start = floor
             c.start = floor = start
         # Words inside a chunk: paced at the rate, squeezed into the time to the next chunk or
         # stretched over it (up to _STRETCH: beyond that the rest is a pause).
         words = self.words
+        offset_var = self._offset_var
+        received = self.received
         for i, c in enumerate(chunks):
-            length = c.rate * c.paced
+            rate, start = c.rate, c.start
+            length = rate * c.paced
             scale = 1.0
             if i + 1 < n:
-                room = chunks[i + 1].start - c.start
+                room = chunks[i + 1].start - start
             elif complete:
-                room = self.received - c.start
+                room = received - start
             else:
                 room = -1.0
             if room >= 0 and length > 0:
-                scale = min(room / length, _STRETCH)
-            at = c.start
-            step = c.rate * scale
+                scale = room / length
+                if scale > _STRETCH:
+                    scale = _STRETCH
+            at = start
+            step = rate * scale
             # Where the data cannot tell, under-count: by a share of how unsure the start is.
-            doubt = c.var + c.offset_share * c.offset_share * self._offset_var
-            margin = min(_MAX_MARGIN, _UNSURE * math.sqrt(max(0.0, doubt)))
+            share = c.offset_share
+            doubt = c.var + share * share * offset_var
+            margin = _UNSURE * math.sqrt(doubt) if doubt > 0.0 else 0.0
+            if margin > _MAX_MARGIN:
+                margin = _MAX_MARGIN
             for j in range(c.first, c.last):
                 w = words[j]
                 w.start = at
@@ -480,48 +537,3 @@ class Timeline:
 
     def text(self) -> str:
         return "".join(self._done) + "".join([w.text for w in self.words])
-
-
-def _window_var(window: float, jitter: float) -> float:
-    # Uniform within the audio chunk the transcript followed, plus the jitter.
-    return window * window / 12 + jitter * jitter
-
-
-def _predict(m: list[float], p: list[list[float]], syllables: float) -> None:
-    """Move the filter on by ``syllables`` of paced speech: t += k * syllables."""
-    if syllables <= 0:
-        return
-    m[0] += syllables * m[2]
-    p[0][0] += (2 * syllables * p[0][2] + syllables * syllables * p[2][2]
-                + _PACING_VAR * _K0 * syllables)
-    p[0][1] += syllables * p[2][1]
-    p[1][0] = p[0][1]
-    p[0][2] += syllables * p[2][2]
-    p[2][0] = p[0][2]
-    p[2][2] += _RATE_DRIFT * syllables
-
-
-def _update(m: list[float], p: list[list[float]], h: tuple[float, float, float], z: float,
-            r: float) -> None:
-    """Take the measurement ``z = h . state`` with variance ``r``: ``h`` is ``(1, 1, 0)`` (a
-    window: start plus offset) or ``(1, 0, 0)`` (the start alone). Written out: it runs for
-    every chunk."""
-    (p00, p01, p02), (_, p11, p12), (_, _, p22) = p
-    if h[1]:
-        ph0, ph1, ph2 = p00 + p01, p01 + p11, p02 + p12
-        y = z - m[0] - m[1]
-        s = ph0 + ph1 + r
-    else:
-        ph0, ph1, ph2 = p00, p01, p02
-        y = z - m[0]
-        s = ph0 + r
-    g0, g1, g2 = ph0 / s, ph1 / s, ph2 / s
-    m[0] += g0 * y
-    m[1] += g1 * y
-    m[2] += g2 * y
-    p01 -= g0 * ph1
-    p02 -= g0 * ph2
-    p12 -= g1 * ph2
-    p[0] = [p00 - g0 * ph0, p01, p02]
-    p[1] = [p01, p11 - g1 * ph1, p12]
-    p[2] = [p02, p12, p22 - g2 * ph2]

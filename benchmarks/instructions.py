@@ -383,6 +383,13 @@ async def worker(args: argparse.Namespace) -> None:
     all_streams = streams(args)
     for name, frames in all_streams.items():  # warm-up, uninstrumented
         await play(name, frames, arm, api_client, regions)
+    if arm == "ours":
+        # The replay repeats its words, so the warm-up taught the session every one: forget
+        # them, as a conversation's new words are (their weights are computed at a barge-in).
+        from gemini_live_interrupt import _timeline
+
+        _timeline._weight.cache_clear()
+        _timeline._syllables.cache_clear()
     regions.start_instrumentation()
     regions.active = True
     notes: dict[str, int] = {}

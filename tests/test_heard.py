@@ -406,3 +406,22 @@ def test_a_long_turn_with_word_timestamps_folds_too() -> None:
     for played in (last, last + 0.1, last + 0.2, 1500 * WORD):
         assert folded.heard(played) == plain.heard(played)
     assert folded.heard(1499.4 * WORD).split()[-1] == "w1498"  # exact: midpoint of w1499
+
+
+def test_a_plain_word_weighs_the_same_on_the_short_path() -> None:
+    import random
+    import string
+
+    from gemini_live_interrupt._timeline import _TRAILING, _weight, _weight_of
+
+    rnd = random.Random(5)
+    words = ["time", "passed", "straight", "upon", "e", "Axes", "BLUE", "notebook", "harbour"]
+    words += ["".join(rnd.choice(string.ascii_letters) for _ in range(rnd.randint(1, 12)))
+              for _ in range(3000)]
+    for word in words:
+        for variant in (word, " " + word, word + rnd.choice(_TRAILING),
+                        " " + word + "".join(rnd.sample(_TRAILING, 2))):
+            assert _weight(variant) == _weight_of(variant), variant
+    # Words the short path leaves alone weigh as before.
+    for word in (" 42", " naïve", " 東", " ...", " don't", " (hi)"):
+        assert _weight(word) == _weight_of(word)

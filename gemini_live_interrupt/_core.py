@@ -72,6 +72,7 @@ class HideEcho:
 Action = Send | Finished | Nudge | Stalled | HideEcho
 
 _HIDE_ECHO = HideEcho()
+_NO_ACTIONS: tuple[Action, ...] = ()  # what the short paths answer nearly always (no list)
 
 
 class State(enum.Enum):
@@ -169,7 +170,7 @@ class Core:
     # every message). Each Python call on the way costs as much as the bookkeeping itself, so
     # they go straight to the open turn's timeline and test "nothing pending" inline.
 
-    def audio(self, nbytes: int, rate: int, now: float) -> list[Action]:
+    def audio(self, nbytes: int, rate: int, now: float) -> Sequence[Action]:
         """A message that is one audio chunk of ``nbytes`` at ``rate`` Hz and nothing else: the
         same as ``receive([ModelAudio(nbytes, rate)], now)``."""
         timeline = self._tracker.sink
@@ -178,21 +179,21 @@ class Core:
         else:
             timeline.add_audio(nbytes, rate, now)
         if self._waiting is None and self._watch is None:
-            return []
+            return _NO_ACTIONS
         return self.poll(now)
 
-    def transcript(self, text: str, now: float) -> list[Action]:
+    def transcript(self, text: str, now: float) -> Sequence[Action]:
         """A message that is one output transcript chunk (no word timestamps) and nothing else:
         the same as ``receive([ModelTranscript(text)], now)``."""
         self._tracker.transcript(text, None, now)
         if self._waiting is None and self._watch is None:
-            return []
+            return _NO_ACTIONS
         return self.poll(now)
 
-    def _poll_if_pending(self, now: float) -> list[Action]:
+    def _poll_if_pending(self, now: float) -> Sequence[Action]:
         # Nothing waits and nothing is watched on almost every message: answer that at once.
         if self._waiting is None and self._watch is None:
-            return []
+            return _NO_ACTIONS
         return self.poll(now)
 
     def played(self, seconds: float) -> None:

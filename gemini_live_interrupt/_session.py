@@ -259,10 +259,10 @@ class InterruptAwareSession(_SessionBase):
                 # One piece of model output and nothing else (nearly every message): it can
                 # end no turn and carries no echo, and it rarely makes the core act.
                 try:
-                    if isinstance(out, str):
-                        actions = core.transcript(out, clock())
-                    else:
+                    if isinstance(out, tuple):
                         actions = core.audio(out[0], out[1], clock())
+                    else:
+                        actions = core.transcript(out, clock())
                 except Exception:
                     logger.exception("gemini_live_interrupt: could not track a server message")
                 else:
@@ -327,13 +327,14 @@ class InterruptAwareSession(_SessionBase):
         """Feed the core one message (``out``: what ``model_output`` found in it); True when it
         carries our own note's transcription."""
         core = self._core
+        actions: Sequence[Action]
         try:
             if out is None:
                 actions = core.receive(events_of(message), self.clock())
-            elif isinstance(out, str):
-                actions = core.transcript(out, self.clock())
-            else:
+            elif isinstance(out, tuple):
                 actions = core.audio(out[0], out[1], self.clock())
+            else:
+                actions = core.transcript(out, self.clock())
         except Exception:
             # Never let our bookkeeping break the app's receive loop.
             logger.exception("gemini_live_interrupt: could not track a server message")
@@ -346,7 +347,7 @@ class InterruptAwareSession(_SessionBase):
         self._dispatch(actions)
         return any(isinstance(a, HideEcho) for a in actions)
 
-    def _dispatch(self, actions: list[Action]) -> None:
+    def _dispatch(self, actions: Sequence[Action]) -> None:
         for action in actions:
             if isinstance(action, Send):
                 # Written in a background task, never in the app's receive loop: a custom

@@ -19,7 +19,7 @@ from google.genai import types
 
 from gemini_live_interrupt import InjectionPolicy
 from gemini_live_interrupt._core import Core
-from gemini_live_interrupt._events import events_of
+from gemini_live_interrupt._events import events_of, model_output
 
 
 def msg(**content: object) -> types.LiveServerMessage:
@@ -38,13 +38,21 @@ def per_message(messages: list[types.LiveServerMessage], repeat: int, part: str)
     """Best-of-``repeat`` seconds per message: ``"edge"`` converts each message to events,
     ``"core"`` also feeds them to a fresh core (what the session does per message)."""
     def run() -> None:
+        # The session's path: the short path for a lone piece of model output, else events.
         if part == "edge":
             for m in messages:
-                events_of(m)
+                if model_output(m) is None:
+                    events_of(m)
             return
-        receive = Core("silent_content", InjectionPolicy(), max_history=4).receive
+        core = Core("silent_content", InjectionPolicy(), max_history=4)
         for i, m in enumerate(messages):
-            receive(events_of(m), i * 0.01)
+            out = model_output(m)
+            if out is None:
+                core.receive(events_of(m), i * 0.01)
+            elif isinstance(out, tuple):
+                core.audio(out[0], out[1], i * 0.01)
+            else:
+                core.transcript(out, i * 0.01)
     best = min(timeit.repeat(run, number=1, repeat=repeat))
     return best / len(messages)
 

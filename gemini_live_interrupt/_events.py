@@ -160,29 +160,30 @@ def model_output(message: types.LiveServerMessage) -> tuple[int, int] | str | No
     Such a message can end no turn and carries no user speech.
     """
     # Each pydantic attribute read costs ~400 instructions (BaseModel defines __getattr__, so
-    # CPython cannot specialise it): this reads eight for audio, six for a transcript.
+    # CPython cannot specialise it): this reads seven for audio, six for a transcript.
     try:
         if message.__pydantic_fields_set__ == _CONTENT_ONLY:
             content = message.server_content
             fields = content.__pydantic_fields_set__  # type: ignore[union-attr]
             if fields == _MODEL_TURN_ONLY:
-                parts = content.model_turn.parts  # type: ignore[union-attr]
-                if parts is not None and len(parts) == 1:
-                    blob = parts[0].inline_data
-                    if blob is not None:
-                        data = blob.data
-                        mime = blob.mime_type
-                        rate = _RATES.get(mime) or _audio_rate(mime)
-                        if data and rate:
-                            return len(data), rate
+                (part,) = content.model_turn.parts  # type: ignore[union-attr,misc]
+                blob = part.inline_data
+                if blob is not None:
+                    # One read of the blob's fields for two (a dict lookup costs far less).
+                    b = blob.__dict__
+                    data = b["data"]
+                    mime = b["mime_type"]
+                    rate = _RATES.get(mime) or _audio_rate(mime)
+                    if data and rate:
+                        return len(data), rate
             elif fields == _OUTPUT_ONLY:
                 out = content.output_transcription  # type: ignore[union-attr]
                 if out is not None and out.__pydantic_fields_set__ == _TEXT_ONLY:
                     text = out.text
                     if text:
                         return text
-    except (AttributeError, TypeError):
-        pass
+    except (AttributeError, TypeError, ValueError, KeyError):
+        pass  # not one part, or a shape this SDK does not have: the full path reads it
     return None
 
 

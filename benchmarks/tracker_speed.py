@@ -57,6 +57,42 @@ def per_message(messages: list[types.LiveServerMessage], repeat: int, part: str)
     return best / len(messages)
 
 
+WORDS = ("the", "small", "robot", "counted", "ships", "passing", "by", "the", "lighthouse",
+         "every", "night", "and", "wrote", "their", "names", "in", "a", "blue", "notebook")
+
+
+def flag_cost(words: int, runs: int) -> tuple[float, float]:
+    """p50 and p99 seconds of the core taking a barge-in (``interrupted`` with the user's first
+    words) that cuts a turn of ``words`` words, 8 audio chunks a word, every word new to the
+    process (the weights' cache is emptied first: the worst case)."""
+    from gemini_live_interrupt import _timeline
+
+    turn: list[types.LiveServerMessage] = []
+    for i in range(words):
+        text = ("" if i == 0 else " ") + WORDS[i % len(WORDS)]
+        turn += [msg(output_transcription=types.Transcription(text=text))] + [AUDIO] * 8
+    barge = msg(input_transcription=types.Transcription(text=" wait"), interrupted=True)
+    times: list[float] = []
+    for _ in range(runs):
+        core = Core("silent_content", InjectionPolicy(), max_history=4)
+        at = 0.0
+        for m in turn:
+            at += 0.005  # audio arrives faster than it plays: the cut falls inside the turn
+            out = model_output(m)
+            if isinstance(out, tuple):
+                core.audio(out[0], out[1], at)
+            elif out is not None:
+                core.transcript(out, at)
+        _timeline._weight.cache_clear()
+        _timeline._syllables.cache_clear()
+        events = events_of(barge)
+        start = timeit.default_timer()
+        core.receive(events, at)
+        times.append(timeit.default_timer() - start)
+    times.sort()
+    return times[len(times) // 2], times[min(len(times) - 1, int(0.99 * len(times)))]
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--n", type=int, default=20000)
@@ -85,6 +121,12 @@ def main() -> None:
         print(f"{name:<36}{e * 1e9:>10.0f}{c * 1e9:>11.0f}")
     print(f"target: < 2000 ns per message: {'met' if worst < 2e-6 else 'missed'} "
           f"(worst {worst * 1e9:.0f} ns)")
+    print("the core taking a barge-in (what was heard, the note made due), by the words of the "
+          "turn it cuts; µs")
+    print(f"{'words':<10}{'p50':>10}{'p99':>10}{'p50 per word':>14}")
+    for words in (5, 10, 40, 120):
+        p50, p99 = flag_cost(words, 200)
+        print(f"{words:<10}{p50 * 1e6:>10.1f}{p99 * 1e6:>10.1f}{p50 * 1e6 / words:>14.2f}")
 
 
 if __name__ == "__main__":

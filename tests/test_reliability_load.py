@@ -110,6 +110,36 @@ def test_core_invariants(
     assert sorted(finished) == list(range(1, core.episode + 1)), finished
 
 
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(st.floats(0, 1), _events), max_size=40), _policies, st.integers(0, 5))
+def test_the_short_paths_do_what_the_full_path_does(
+    steps: list[tuple[float, list[Event]]], policy: InjectionPolicy, cap: int,
+) -> None:
+    # The session hands a lone audio chunk to audio() and a lone transcript chunk to
+    # transcript(), everything else to receive(): the same actions, history and state.
+    assert policy.channel is not None
+    full = Core(policy.channel, policy, max_history=cap)
+    short = Core(policy.channel, policy, max_history=cap)
+    now = 0.0
+    for dt, events in steps:
+        now += dt
+        expected = full.receive(events, now)
+        (event,) = events if len(events) == 1 else (None,)
+        if isinstance(event, ModelAudio):
+            got = list(short.audio(event.nbytes, event.rate, now))
+        elif isinstance(event, ModelTranscript) and event.timings is None:
+            got = list(short.transcript(event.text, now))
+        else:
+            got = short.receive(events, now)
+        assert got == expected
+        for core in (full, short):  # the open turn's timeline is where audio goes, or None
+            turn = core._tracker._turn
+            is_open = turn is not None and not turn.complete and not turn.interrupted
+            assert core._tracker.sink is (turn.timeline if is_open and turn else None)
+        assert short.history == full.history and short.episode == full.episode
+        assert short.deadline == full.deadline
+
+
 # --- load through the real SDK -------------------------------------------------------------------
 
 

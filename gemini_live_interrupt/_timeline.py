@@ -310,16 +310,33 @@ class Timeline:
         p01 = p02 = p12 = 0.0
         last = chunks[-1]
         previous = chunks[0].position
-        for c in chunks:
+        # A complete turn ends with one more step: to the end of its last word.
+        for c in [*chunks, None] if complete else chunks:
+            if c is None:
+                if not last.observed:
+                    self._state = (m0, p00, m1, p11, m2, p22)
+                position = last.position + last.paced
+            else:
+                position = c.position
             # Predict: t += k * syllables (paced speech), the rate drifting a little.
-            s = c.position - previous
+            s = position - previous
             if s > 0:
                 m0 += s * m2
                 p00 += 2 * s * p02 + s * s * p22 + _PACING_K0 * s
                 p01 += s * p12
                 p02 += s * p22
                 p22 += _RATE_DRIFT * s
-            previous = c.position
+            previous = position
+            if c is None:
+                # Update on the end: the last word ends where the audio does.
+                y = self.received - m0
+                sv = p00 + _END_SD**2
+                g1, g2 = p01 / sv, p02 / sv
+                m1 += g1 * y
+                m2 += g2 * y
+                p11 -= g1 * p01
+                last.rate = _MIN_RATE if m2 < _MIN_RATE else _MAX_RATE if m2 > _MAX_RATE else m2
+                break
             if c.observed:
                 if c is last:
                     # Where the last chunk starts as the chunks before it tell (a fold starts
@@ -346,24 +363,8 @@ class Timeline:
                 p11 -= g1 * ph1
                 p22 -= g2 * ph2
             c.rate = _MIN_RATE if m2 < _MIN_RATE else _MAX_RATE if m2 > _MAX_RATE else m2
-        if not last.observed:
+        if not complete and not last.observed:
             self._state = (m0, p00, m1, p11, m2, p22)
-        if complete:
-            s = last.position + last.paced - previous
-            if s > 0:
-                m0 += s * m2
-                p00 += 2 * s * p02 + s * s * p22 + _PACING_K0 * s
-                p01 += s * p12
-                p02 += s * p22
-                p22 += _RATE_DRIFT * s
-            # Update on the end: the last word ends where the audio does.
-            y = self.received - m0
-            sv = p00 + _END_SD**2
-            g1, g2 = p01 / sv, p02 / sv
-            m1 += g1 * y
-            m2 += g2 * y
-            p11 -= g1 * p01
-            last.rate = _MIN_RATE if m2 < _MIN_RATE else _MAX_RATE if m2 > _MAX_RATE else m2
         self._offset_var = p11
         self._surprise = surprise / (observed - 1) if observed > 1 else 0.0
         self._observed = observed

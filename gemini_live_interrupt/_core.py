@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from ._events import Event, ToolCall, ToolCallCancelled
 from ._policy import TURN_STARTING, Channel, InjectionPolicy
@@ -299,7 +299,7 @@ class Core:
                                                          "answering"))
             else:
                 note.state = State.WRITING
-                note.barge_in = replace(note.barge_in, user_text=self._tracker.barge_in_text)
+                note.barge_in = note.barge_in.with_user_text(self._tracker.barge_in_text)
                 actions.append(Send(note.barge_in, self.channel))
         if self._watch is not None:
             actions += self._check_stall(now)

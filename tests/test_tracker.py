@@ -246,3 +246,12 @@ def test_invariants_over_random_sequences(
             output_since = True
         assert len(t.history) <= cap
     assert episodes == list(range(1, len(episodes) + 1))
+
+
+def test_a_barge_in_with_new_user_text_changes_only_that() -> None:
+    import dataclasses
+
+    from gemini_live_interrupt._tracker import BargeIn
+
+    b = BargeIn(3, "heard", "user", "generated", (("user", "x"),), 1.5, 2.5, False, 9.0)
+    assert b.with_user_text("more") == dataclasses.replace(b, user_text="more")

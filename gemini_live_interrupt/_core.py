@@ -21,7 +21,7 @@ then it is finished: a record with ``injected=True``, or with the ``reason`` it 
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 from ._events import Event, ToolCall, ToolCallCancelled
@@ -117,6 +117,15 @@ class Core:
         self._waiting: _Note | None = None  # the latest barge-in's note, until it is due
         self._tools: set[str] = set()
         self._watch: _Watch | None = None
+        self.audio: Callable[[int, int, float], Sequence[Action] | None] = self._audio
+        """Take a message that is one audio chunk of ``nbytes`` at ``rate`` Hz and nothing else:
+        ``audio(nbytes, rate, now)``, the same as ``receive([ModelAudio(nbytes, rate)], now)``;
+        returns what to do (``None`` or empty: nothing).
+
+        Nine messages in ten are such a chunk, and a Python call costs as much as the
+        bookkeeping: while a turn is open and nothing is pending this is the open turn's own
+        ``Timeline.add_audio``, else the core's. Every method that can change either says which
+        (``_route``)."""
 
     # --- what the session reads ---------------------------------------------------------------
 
@@ -164,31 +173,37 @@ class Core:
                 elif isinstance(event, ToolCallCancelled):
                     self._tools.difference_update(event.ids)
         actions += self._poll_if_pending(now)
+        self._route()
         return actions
 
     # The short paths: a message that is one piece of model output and nothing else (nearly
     # every message). Each Python call on the way costs as much as the bookkeeping itself, so
     # they go straight to the open turn's timeline and test "nothing pending" inline.
 
-    def audio(self, nbytes: int, rate: int, now: float) -> Sequence[Action]:
-        """A message that is one audio chunk of ``nbytes`` at ``rate`` Hz and nothing else: the
-        same as ``receive([ModelAudio(nbytes, rate)], now)``."""
-        timeline = self._tracker.sink
-        if timeline is None:
-            self._tracker.audio(nbytes, rate, now)  # opens a turn (or drops a cut one's chunk)
-        else:
-            timeline.add_audio(nbytes, rate, now)
-        if self._waiting is None and self._watch is None:
-            return _NO_ACTIONS
-        return self.poll(now)
+    def _audio(self, nbytes: int, rate: int, now: float) -> Sequence[Action]:
+        # `audio` when no turn is open (this chunk may open one) or something is pending.
+        self._tracker.audio(nbytes, rate, now)
+        actions = self._poll_if_pending(now)
+        self._route()
+        return actions
 
     def transcript(self, text: str, now: float) -> Sequence[Action]:
         """A message that is one output transcript chunk (no word timestamps) and nothing else:
         the same as ``receive([ModelTranscript(text)], now)``."""
-        self._tracker.transcript(text, None, now)
-        if self._waiting is None and self._watch is None:
+        tracker = self._tracker
+        if tracker.sink is not None and self._waiting is None and self._watch is None:
+            tracker.transcript(text, None, now)  # an open turn, nothing pending: stays so
             return _NO_ACTIONS
-        return self.poll(now)
+        tracker.transcript(text, None, now)
+        actions = self._poll_if_pending(now)
+        self._route()
+        return actions
+
+    def _route(self) -> None:
+        # Where `audio` goes: see its docstring.
+        sink = self._tracker.sink
+        self.audio = (sink.add_audio if sink is not None and self._waiting is None
+                      and self._watch is None else self._audio)
 
     def _poll_if_pending(self, now: float) -> Sequence[Action]:
         # Nothing waits and nothing is watched on almost every message: answer that at once.
@@ -240,6 +255,7 @@ class Core:
         if note is None:
             return []
         self._watch_after(note)
+        self._route()
         return [self._finish(note, injected=True)]
 
     def note_failed(
@@ -253,6 +269,7 @@ class Core:
         if prompt is not None:
             note.prompt = prompt
         self._watch_after(note)
+        self._route()
         return [self._finish(note, reason=reason, error=error)]
 
     def close(self) -> list[Action]:
@@ -261,6 +278,7 @@ class Core:
                                  for n in list(self._notes.values())]
         self._waiting = None
         self._watch = None
+        self._route()
         return actions
 
     # --- the clock ----------------------------------------------------------------------------
@@ -303,6 +321,7 @@ class Core:
                 actions.append(Send(note.barge_in, self.channel))
         if self._watch is not None:
             actions += self._check_stall(now)
+        self._route()
         return actions
 
     # --- internals ----------------------------------------------------------------------------

@@ -327,7 +327,7 @@ class InterruptAwareSession(_SessionBase):
         """Feed the core one message (``out``: what ``model_output`` found in it); True when it
         carries our own note's transcription."""
         core = self._core
-        actions: Sequence[Action]
+        actions: Sequence[Action] | None
         try:
             if out is None:
                 actions = core.receive(events_of(message), self.clock())

@@ -305,3 +305,25 @@ def test_the_core_imports_no_sdk_event_loop_or_socket(module: str) -> None:
                  else [node.module or ""] if isinstance(node, ast.ImportFrom) and not node.level
                  else [])
         assert not [n for n in names if n.split(".")[0] in banned], (module, names)
+
+
+def test_audio_goes_straight_to_the_open_turn_only_while_nothing_is_pending() -> None:
+    core = Core("context_update", InjectionPolicy(first_words_wait=0.0, stall_nudge=1.0),
+                max_history=4)
+    assert core.audio == core._audio  # no turn yet: the chunk opens one
+    core.audio(960, 24000, 0.0)
+    sink = core._tracker.sink
+    assert sink is not None and core.audio == sink.add_audio
+    (send,) = [a for a in core.receive([UserWords(" wait"), FLAG], 0.5) if isinstance(a, Send)]
+    assert core.audio == core._audio  # the turn was cut
+    assert core.begin_note(send.barge_in.episode, "note") is None
+    core.receive([UserWords(" no")], 0.55)
+    core.audio(960, 24000, 0.6)  # the answer opens a turn while the note is still going
+    answer = core._tracker.sink
+    assert answer is not None and answer is not sink and core.audio == answer.add_audio
+    core.note_sent(send.barge_in.episode, 0.7)  # now a stall is watched for: through the core
+    assert core.audio == core._audio
+    core.audio(960, 24000, 0.8)  # the model spoke: the watch ends
+    assert core.audio == answer.add_audio
+    core.receive([DONE], 0.9)
+    assert core.audio == core._audio

@@ -54,7 +54,7 @@ _policies = st.builds(
 @settings(max_examples=300, deadline=None)
 @given(
     st.lists(st.tuples(st.floats(0, 1), _events, st.booleans(), st.sampled_from(
-        ["sent", "failed", "later"])), max_size=40),
+        ["sent", "failed", "later", "flush"])), max_size=40),
     _policies, st.integers(0, 5),
 )
 def test_core_invariants(
@@ -99,15 +99,35 @@ def test_core_invariants(
                 else:
                     take(core.note_failed(a.barge_in.episode, "superseded by a newer barge-in",
                                           now))
+                assert_routed(core)
+        if outcome == "flush":  # sends that were still going end now, mid-conversation
+            for episode in later:
+                if core.begin_note(episode, "note") is None:
+                    take(core.note_sent(episode, now))
+                    assert_routed(core)
+            later.clear()
         if respond:
             take(core.tool_responded(["t"], now))
         assert len(core.history) <= cap
+        assert_routed(core)
     for episode in later:  # notes whose send was still going: some finish after newer ones
         if core.begin_note(episode, "note") is None:
             take(core.note_sent(episode, now))
     take(core.close())
+    assert_routed(core)
     # Every barge-in ends in exactly one record: a note sent, or the reason why not.
     assert sorted(finished) == list(range(1, core.episode + 1)), finished
+
+
+def assert_routed(core: Core) -> None:
+    """The open turn's timeline is the tracker's sink (else None), and audio goes straight to
+    it while nothing is pending, else through the core."""
+    turn = core._tracker._turn
+    is_open = turn is not None and not turn.complete and not turn.interrupted
+    assert core._tracker.sink is (turn.timeline if is_open and turn else None)
+    idle = core._waiting is None and core._watch is None
+    sink = core._tracker.sink
+    assert core.audio == (sink.add_audio if sink is not None and idle else core._audio)
 
 
 @settings(max_examples=300, deadline=None)
@@ -126,16 +146,14 @@ def test_the_short_paths_do_what_the_full_path_does(
         expected = full.receive(events, now)
         (event,) = events if len(events) == 1 else (None,)
         if isinstance(event, ModelAudio):
-            got = list(short.audio(event.nbytes, event.rate, now))
+            got = list(short.audio(event.nbytes, event.rate, now) or ())
         elif isinstance(event, ModelTranscript) and event.timings is None:
             got = list(short.transcript(event.text, now))
         else:
             got = short.receive(events, now)
         assert got == expected
-        for core in (full, short):  # the open turn's timeline is where audio goes, or None
-            turn = core._tracker._turn
-            is_open = turn is not None and not turn.complete and not turn.interrupted
-            assert core._tracker.sink is (turn.timeline if is_open and turn else None)
+        assert_routed(full)
+        assert_routed(short)
         assert short.history == full.history and short.episode == full.episode
         assert short.deadline == full.deadline
 

@@ -425,3 +425,57 @@ def test_a_plain_word_weighs_the_same_on_the_short_path() -> None:
     # Words the short path leaves alone weigh as before.
     for word in (" 42", " naïve", " 東", " ...", " don't", " (hi)"):
         assert _weight(word) == _weight_of(word)
+
+
+def _alignment_trace(seed: int) -> list[object]:
+    """What the alignment gives, float for float, on one random stream (words, audio, folds,
+    questions at several positions, complete or not)."""
+    import random
+
+    from gemini_live_interrupt._timeline import Timeline
+
+    vocabulary = ("the", "small", "robot", "counted", "ships", "passing", "by", "lighthouse",
+                  "every", "night", "and", "wrote", "their", "names", "in", "a", "blue",
+                  "notebook", "42", "straight", "upon", "time")
+    rnd = random.Random(seed)
+    t = Timeline()
+    out: list[object] = []
+    now = at = 0.0
+    timed, folds = rnd.random() < 0.15, rnd.random() < 0.3
+    for i in range(rnd.randint(1, 120)):
+        words = [("" if i == 0 and j == 0 else " ") + rnd.choice(vocabulary)
+                 for j in range(rnd.randint(1, 3))]
+        if rnd.random() < 0.3:
+            t.add_audio(2 * rnd.randint(100, 2000), 24000, now)
+            now += rnd.random() * 0.05
+        timings = None
+        if timed:
+            timings = [(at + 0.25 * k, at + 0.25 * k + 0.2) for k in range(len(words))]
+            at += 0.25 * len(words)
+        t.add_transcript("".join(words), timings)
+        for _ in range(rnd.randint(0, 3)):
+            t.add_audio(2 * rnd.randint(100, 2000), 24000, now)
+            now += rnd.random() * 0.06
+        if folds and rnd.random() < 0.05:
+            t.compact(t.received * rnd.random())
+        if rnd.random() < 0.1 or i == 0:
+            complete = rnd.random() < 0.3
+            out += [t.heard(t.received * f, complete=complete) for f in (0.0, 0.3, 0.77, 1.0)]
+            out.append([(w.text, w.start, w.end, w.margin) for w in t.words])
+    for complete in (False, True):
+        out += [t.heard(t.received * f, complete=complete) for f in (0.1, 0.5, 0.9, 1.0)]
+        out.append([(w.text, w.start, w.end, w.margin) for w in t.words])
+    return out
+
+
+def test_the_alignment_gives_the_floats_it_gave_when_last_validated() -> None:
+    # A change that moves any word's estimated start, end or margin, or what is heard, by one
+    # bit changes this digest. Rewrites for speed must keep it; a change of the estimate
+    # must be validated (benchmarks/heard_accuracy.py) and then record the new digest.
+    import hashlib
+
+    digest = hashlib.sha256(repr([_alignment_trace(s) for s in range(300)]).encode())
+    assert digest.hexdigest()[:16] == ALIGNMENT_DIGEST
+
+
+ALIGNMENT_DIGEST = "1a815e132d0d5058"  # recorded 2026-12-05

@@ -245,8 +245,21 @@ class InterruptAwareSession(_SessionBase):
         ends = turn_end(raw)
         if ends is None:
             # Not a receive() we know to the instruction: wrap it.
-            async for message in self._wrapped(raw):
-                yield message
+            messages = raw.receive()
+            try:
+                async for message in messages:
+                    if self._feed(message, model_output(message)):
+                        stripped = without_input_transcription(message)
+                        if stripped is None:
+                            continue
+                        message = stripped
+                    yield message
+            finally:
+                # Close the SDK's generator now, not at garbage collection, if the app breaks
+                # out.
+                aclose = getattr(messages, "aclose", None)
+                if aclose is not None:
+                    await aclose()
             return
         # The SDK's own loop (see _sdk_loop), with the session's bookkeeping in it: one async
         # generator instead of two. Locals: this body runs for every message the app reads.
@@ -281,22 +294,6 @@ class InterruptAwareSession(_SessionBase):
             yield message
             if last:
                 return
-
-    async def _wrapped(self, raw: AsyncSession) -> AsyncIterator[types.LiveServerMessage]:
-        messages = raw.receive()
-        try:
-            async for message in messages:
-                if self._feed(message, model_output(message)):
-                    stripped = without_input_transcription(message)
-                    if stripped is None:
-                        continue
-                    message = stripped
-                yield message
-        finally:
-            # Close the SDK's generator now, not at garbage collection, if the app breaks out.
-            aclose = getattr(messages, "aclose", None)
-            if aclose is not None:
-                await aclose()
 
     # --- hooks for subclasses ----------------------------------------------------------------
 

@@ -111,3 +111,29 @@ def test_a_patched_turn_end_test_is_not_trusted(monkeypatch: pytest.MonkeyPatch)
         pytest.skip("this google-genai's receive() tests turnComplete inline")
     monkeypatch.setattr(live, "_is_interaction_complete", lambda content: True)
     assert turn_end(live.AsyncSession.__new__(live.AsyncSession)) is None
+
+
+async def test_a_receive_replaced_on_the_session_is_called_and_closed_with_ours() -> None:
+    from .conftest import STORY
+
+    async with FakeLiveServer(replies=[STORY], speed=25) as server:
+        async with InterruptAwareSession(
+                server.client().aio.live.connect(model=M25, config=AUDIO)) as session:
+            closed: list[bool] = []
+            sdk_receive = session.raw.receive
+
+            async def receive() -> Any:
+                try:
+                    async for message in sdk_receive():
+                        yield message
+                finally:
+                    closed.append(True)
+
+            session.raw.receive = receive  # type: ignore[method-assign]
+            assert turn_end(session.raw) is None  # so the session wraps it
+            await session.send_realtime_input(text="Tell me a story.")
+            messages = session.receive()
+            async for _ in messages:
+                break
+            await messages.aclose()  # the app leaves mid-turn: the SDK's side closes too
+            assert closed == [True]

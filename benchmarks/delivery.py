@@ -39,6 +39,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from _common import CONFIG as AUDIO_CONFIG
 from _families import FAMILIES, POLICIES
 from google.genai import errors, types
 
@@ -61,12 +62,7 @@ ANSWER = "Dragons sleep in the cave by the sea, and they dream of the robot's li
 FIRST_QUESTION = "Tell me a story about a robot."
 QUESTION = "What about the dragons in the cave?"
 MARKER = "Interruption note"  # "[Interruption note, my own memory" / "[Interruption note: context"
-CONFIG: dict[str, Any] = {
-    "response_modalities": ["AUDIO"],
-    "output_audio_transcription": {},
-    "input_audio_transcription": {},
-    "system_instruction": "You tell stories.",
-}
+CONFIG: dict[str, Any] = {**AUDIO_CONFIG, "system_instruction": "You tell stories."}
 CHUNK = 0.05  # seconds of microphone audio per realtime input message
 AFTER_SPEECH = 3.0  # seconds of silence the microphone streams after the barge-in
 MIME = "audio/pcm;rate=16000"

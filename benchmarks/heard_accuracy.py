@@ -42,18 +42,13 @@ import statistics
 import sys
 import time
 from dataclasses import dataclass
-from typing import Any
+
+from _common import CONFIG, MODEL
 
 from gemini_live_interrupt import InterruptAwareSession, Interruption
 from gemini_live_interrupt.testing import FakeLiveServer, Quirks, ServiceTiming, SimulatedSpeaker
 from gemini_live_interrupt.testing._model import speak
 
-MODEL = "gemini-2.5-flash-native-audio-preview-12-2025"
-CONFIG: dict[str, Any] = {
-    "response_modalities": ["AUDIO"],
-    "output_audio_transcription": {},
-    "input_audio_transcription": {},
-}
 STORIES = [
     "Once upon a time a small robot lived in a lighthouse by the sea. Every night it counted the "
     "ships that passed, one by one, and wrote their names in a blue notebook. One stormy night "

@@ -41,14 +41,12 @@ from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar, get_args
 
 import google.genai
+from _common import CONFIG, MODEL
 from google.genai import types
 
 from gemini_live_interrupt import Channel, InjectionPolicy, InterruptAwareSession
 from gemini_live_interrupt.testing import FakeLiveServer
 
-MODEL = "gemini-2.5-flash-native-audio-preview-12-2025"
-CONFIG: dict[str, Any] = {"response_modalities": ["AUDIO"], "output_audio_transcription": {},
-                          "input_audio_transcription": {}}
 PCM = base64.b64encode(b"\x01\x00" * 960).decode()
 TURN = [json.dumps({"serverContent": {"modelTurn": {"parts": [{"inlineData": {
     "mimeType": "audio/pcm;rate=24000", "data": PCM}}]}, "outputTranscription": {

@@ -69,16 +69,12 @@ from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass
 from typing import Any
 
+import _common
+from _common import CONFIG, MODEL
+
 HERE = os.path.dirname(os.path.abspath(__file__))
-MODEL = "gemini-2.5-flash-native-audio-preview-12-2025"
-CONFIG: dict[str, Any] = {
-    "response_modalities": ["AUDIO"],
-    "output_audio_transcription": {},
-    "input_audio_transcription": {},
-}
-TEXT = ("the small robot counted ships passing by the lighthouse every night and wrote "
-        "their names in a blue notebook. when the winter storms came it kept the lamp burning "
-        "so that every sailor could find the harbour")
+TEXT = (_common.TEXT + ". when the winter storms came it kept the lamp burning so that every "
+        "sailor could find the harbour")
 RATE = 24000
 CHUNK_SECONDS = 0.04  # FakeLiveServer's default chunk_seconds
 SECONDS_PER_CHAR = 0.065  # the offline server's speech rate (testing/_model.py)

@@ -25,7 +25,6 @@ import asyncio
 import json
 import os
 import random
-import ssl
 import statistics
 import subprocess
 import sys
@@ -33,26 +32,9 @@ import threading
 import time
 from typing import Any
 
-MODEL = "gemini-2.5-flash-native-audio-preview-12-2025"
-CONFIG: dict[str, Any] = {
-    "response_modalities": ["AUDIO"],
-    "output_audio_transcription": {},
-    "input_audio_transcription": {},
-}
-TEXT = ("the small robot counted ships passing by the lighthouse every night and wrote "
-        "their names in a blue notebook")
+from _common import CONFIG, MODEL, TEXT, client_for
+
 WORDS = TEXT.split(" ")
-
-
-def client_for(url: str) -> Any:
-    from google import genai
-    from google.genai import types
-
-    ctx = ssl.create_default_context()
-    ctx.check_hostname = False
-    ctx.verify_mode = ssl.CERT_NONE  # loopback, throwaway CA: both arms connect the same way
-    return genai.Client(api_key="fake-key", http_options=types.HttpOptions(
-        base_url=url, async_client_args={"ssl": ctx}))
 
 
 async def one_round(client: Any, wrap: Any) -> tuple[float, float, int]:

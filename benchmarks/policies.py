@@ -31,6 +31,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from _common import CONFIG as AUDIO_CONFIG
 from _families import FAMILIES, POLICIES
 from google.genai import errors, types
 
@@ -43,12 +44,7 @@ STORY = (
     "night a ship with no name sailed straight toward the rocks."
 )
 QUESTION = "What about the dragons in the cave?"
-CONFIG: dict[str, Any] = {
-    "response_modalities": ["AUDIO"],
-    "output_audio_transcription": {},
-    "input_audio_transcription": {},
-    "system_instruction": "You tell stories.",
-}
+CONFIG: dict[str, Any] = {**AUDIO_CONFIG, "system_instruction": "You tell stories."}
 
 
 def pcm(seconds: float, amplitude: int) -> bytes:

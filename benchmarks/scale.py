@@ -28,7 +28,6 @@ import contextlib
 import gc
 import json
 import os
-import ssl
 import statistics
 import subprocess
 import sys
@@ -36,14 +35,7 @@ import time
 import tracemalloc
 from typing import Any
 
-MODEL = "gemini-2.5-flash-native-audio-preview-12-2025"
-CONFIG: dict[str, Any] = {
-    "response_modalities": ["AUDIO"],
-    "output_audio_transcription": {},
-    "input_audio_transcription": {},
-}
-TEXT = ("the small robot counted ships passing by the lighthouse every night and wrote "
-        "their names in a blue notebook")
+from _common import CONFIG, MODEL, TEXT, client_for
 
 
 def text_of(words: int) -> str:
@@ -59,17 +51,6 @@ async def serve(words: int) -> None:
     async with FakeLiveServer(replies=lambda context: text) as server:
         print(json.dumps({"url": server.url}), flush=True)
         await asyncio.get_running_loop().run_in_executor(None, sys.stdin.read)
-
-
-def client_for(url: str) -> Any:
-    from google import genai
-    from google.genai import types
-
-    ctx = ssl.create_default_context()
-    ctx.check_hostname = False
-    ctx.verify_mode = ssl.CERT_NONE  # loopback, throwaway CA: both arms connect the same way
-    return genai.Client(api_key="fake-key", http_options=types.HttpOptions(
-        base_url=url, async_client_args={"ssl": ctx}))
 
 
 async def open_all(client: Any, arm: str, n: int) -> tuple[list[Any], list[Any]]:

@@ -176,23 +176,16 @@ class Tracker:
 
     def audio(self, nbytes: int, rate: int, now: float) -> None:
         """A message that is one audio chunk and nothing else (the short path)."""
-        timeline = self.sink
-        if timeline is None:
-            turn = self._output_turn()
-            if turn is None:
-                return
-            timeline = turn.timeline
-        timeline.add_audio(nbytes, rate, now)
+        timeline = self.sink or self._opened()
+        if timeline is not None:
+            timeline.add_audio(nbytes, rate, now)
 
     def transcript(self, text: str, timings: tuple[tuple[float, float], ...] | None,
                    now: float) -> None:
         """A message that is one transcript chunk of the model's speech and nothing else."""
-        timeline = self.sink
+        timeline = self.sink or self._opened()
         if timeline is None:
-            turn = self._output_turn()
-            if turn is None:
-                return
-            timeline = turn.timeline
+            return
         timeline.add_transcript(text, timings)
         turn = self._turn
         if len(timeline.words) > 512 and turn is not None:  # a long turn: keep only its recent
@@ -280,6 +273,11 @@ class Tracker:
         held, self._echo = self._echo, []
         self._user_chunks.extend(held)
         return False
+
+    def _opened(self) -> Timeline | None:
+        # No open turn: the timeline of the turn this output opens, or None (a late chunk).
+        turn = self._output_turn()
+        return turn.timeline if turn is not None else None
 
     def _output_turn(self) -> _Turn | None:
         """The turn model output goes to (``None``: a late chunk of a cut turn, ignored)."""

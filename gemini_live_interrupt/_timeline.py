@@ -157,24 +157,33 @@ class _Word:
     margin: float = 0.0  # how much later than `start`/`end` it may be (prefer the under-count)
 
 
-class _Chunk:
-    """An untimed transcript chunk, as the alignment sees it."""
+class _Chunks:
+    """The untimed transcript chunks, as the alignment sees them: one list per field (a
+    barge-in goes through them on the way to the note; lists cost less than an object each).
 
-    __slots__ = ("anchor", "first", "last", "observed", "offset_share", "paced", "position", "rate",
+    ``first``/``last``: its words' indexes (one past the last); ``anchor``/``window``: where it
+    arrived; ``position``: paced syllables before it (since the turn began, or a fold);
+    ``paced``: its own; ``observed``: whether its arrival tells where it is. The estimates:
+    ``rate``, seconds per paced syllable there; ``start``, its first word's start on the
+    audio clock; ``var``, how unsure that start is (given the offset); ``share``, how much it
+    moves when the offset moves by one.
+    """
+
+    __slots__ = ("anchor", "first", "last", "observed", "paced", "position", "rate", "share",
                  "start", "var", "window")
 
-    def __init__(self, first: int, anchor: float, window: float, position: float) -> None:
-        self.first = first  # index of its first word
-        self.last = first  # one past its last word
-        self.anchor = anchor
-        self.window = window
-        self.position = position  # paced syllables before it (since the turn began, or a fold)
-        self.paced = 0.0  # its own paced syllables
-        self.observed = False
-        self.start = 0.0  # the estimate: its first word's start on the audio clock
-        self.rate = _K0  # the estimate: seconds per paced syllable here
-        self.var = 0.0  # how unsure `start` is (given the offset)
-        self.offset_share = 0.0  # how much `start` moves when the offset moves by one
+    def __init__(self) -> None:
+        self.first: list[int] = []
+        self.last: list[int] = []
+        self.anchor: list[float] = []
+        self.window: list[float] = []
+        self.position: list[float] = []
+        self.paced: list[float] = []
+        self.observed: list[bool] = []
+        self.rate: list[float] = []
+        self.start: list[float] = []
+        self.var: list[float] = []
+        self.share: list[float] = []
 
 
 class Timeline:
@@ -256,40 +265,60 @@ class Timeline:
 
     # -- alignment -------------------------------------------------------------------------
 
-    def _chunks(self, complete: bool, upto: int | None = None) -> list[_Chunk]:
+    def _chunks(self, complete: bool, upto: int | None = None) -> _Chunks:
         """The untimed chunks, with what the audio says of each (``upto``: stop at the first
         that starts there or later, the last of the list)."""
-        chunks: list[_Chunk] = []
-        position = 0.0
-        current: _Chunk | None = None
-        received = self.received
+        chunks = _Chunks()
+        firsts, lasts, anchors = chunks.first, chunks.last, chunks.anchor
+        windows, positions, paceds, observed = (chunks.window, chunks.position, chunks.paced,
+                                                chunks.observed)
+        position = paced = current = 0.0  # current: the open chunk's anchor
+        is_open = False
+        last = 0
+        received = self.received - 1e-9
         for i, w in enumerate(self.words):
             if w.timed:
-                current = None
+                if is_open:
+                    paceds.append(paced)
+                    lasts.append(last)
+                    is_open = False
                 continue
-            if w.anchor >= 0 or current is None:
-                if upto is not None and chunks and chunks[-1].first >= upto:
-                    break
-                anchor = max(w.anchor, 0.0)
+            anchor = w.anchor
+            if anchor >= 0 or not is_open:
+                if is_open:
+                    paceds.append(paced)
+                    lasts.append(last)
+                    if upto is not None and firsts[-1] >= upto:
+                        is_open = False
+                        break
+                if anchor < 0.0:
+                    anchor = 0.0
                 # The first chunk to come after an audio chunk has its place in that audio
                 # chunk (it came before the next one: while the turn runs, the next is on its
                 # way). Chunks that follow it before more audio may run further ahead: they
                 # are paced after it. Before any audio, or after a complete turn's last audio,
                 # a chunk says less.
-                observed = anchor > 0 and (current is None or anchor != current.anchor) and (
-                    not complete or anchor < received - 1e-9)
-                current = _Chunk(i, anchor, w.window, position)
-                current.observed = observed
-                chunks.append(current)
-            current.last = i + 1
+                observed.append(anchor > 0 and (not is_open or anchor != current)
+                                and (not complete or anchor < received))
+                firsts.append(i)
+                anchors.append(anchor)
+                windows.append(w.window)
+                positions.append(position)
+                current = anchor
+                paced = 0.0
+                is_open = True
             weight = w.weight
             if weight < 0:
                 weight = w.weight = _weight(w.text)
-            current.paced += weight
+            paced += weight
             position += weight
+            last = i + 1
+        if is_open:
+            paceds.append(paced)
+            lasts.append(last)
         return chunks
 
-    def _fit(self, chunks: list[_Chunk], complete: bool, jitter: float = 0.0) -> float:
+    def _fit(self, chunks: _Chunks, complete: bool, jitter: float = 0.0) -> float:
         """The turn's offset (where transcripts arrive minus where their words are, in audio
         seconds), and each chunk's speech rate (``rate``: seconds per paced syllable).
 
@@ -299,25 +328,22 @@ class Timeline:
         in it); a complete turn's last word ends its audio. The rate drifts slowly, so that a
         turn that speeds up or slows down does not bend the offset. ``jitter``: how far a chunk
         lands from its place (its sd); it sets ``_surprise``, the windows' squared misses
-        beyond what the filter expected, per observed chunk.
+        beyond what the filter expected, per observed chunk. ``_state``: where the last chunk
+        starts as the chunks before it tell (a fold starts there, and takes its arrival again).
         """
         jitter = jitter or _JITTER
         jitter_var = jitter * jitter
-        surprise, observed = 0.0, 0
+        surprise, seen = 0.0, 0
         # The state (t, o, k) and its covariance, as plain floats: this runs for every chunk
         # of the turn when a barge-in asks what was heard, on the way to the note.
         m0, p00, m1, p11, m2, p22 = self._prior
         p01 = p02 = p12 = 0.0
-        last = chunks[-1]
-        previous = chunks[0].position
-        # A complete turn ends with one more step: to the end of its last word.
-        for c in [*chunks, None] if complete else chunks:
-            if c is None:
-                if not last.observed:
-                    self._state = (m0, p00, m1, p11, m2, p22)
-                position = last.position + last.paced
-            else:
-                position = c.position
+        positions, observed, anchors, windows = (chunks.position, chunks.observed,
+                                                 chunks.anchor, chunks.window)
+        rates = chunks.rate = [0.0] * len(positions)
+        previous = positions[0]
+        final = len(positions) - 1
+        for i, position in enumerate(positions):
             # Predict: t += k * syllables (paced speech), the rate drifting a little.
             s = position - previous
             if s > 0:
@@ -327,28 +353,16 @@ class Timeline:
                 p02 += s * p22
                 p22 += _RATE_DRIFT * s
             previous = position
-            if c is None:
-                # Update on the end: the last word ends where the audio does.
-                y = self.received - m0
-                sv = p00 + _END_SD**2
-                g1, g2 = p01 / sv, p02 / sv
-                m1 += g1 * y
-                m2 += g2 * y
-                p11 -= g1 * p01
-                last.rate = _MIN_RATE if m2 < _MIN_RATE else _MAX_RATE if m2 > _MAX_RATE else m2
-                break
-            if c.observed:
-                if c is last:
-                    # Where the last chunk starts as the chunks before it tell (a fold starts
-                    # there, and takes its arrival again).
+            if observed[i]:
+                if i == final:
                     self._state = (m0, p00, m1, p11, m2, p22)
-                window = c.window
+                window = windows[i]
                 r = window * window / 12 + jitter_var
-                z = c.anchor - window / 2
+                z = anchors[i] - window / 2
                 miss = z - m0 - m1
-                if observed:  # the first observed chunk is what sets the offset
+                if seen:  # the first observed chunk is what sets the offset
                     surprise += miss * miss - (p00 + 2 * p01 + p11 + r)
-                observed += 1
+                seen += 1
                 # Update on the window: t + o arrived in it.
                 ph0, ph1, ph2 = p00 + p01, p01 + p11, p02 + p12
                 sv = ph0 + ph1 + r
@@ -362,19 +376,36 @@ class Timeline:
                 p00 -= g0 * ph0
                 p11 -= g1 * ph1
                 p22 -= g2 * ph2
-            c.rate = _MIN_RATE if m2 < _MIN_RATE else _MAX_RATE if m2 > _MAX_RATE else m2
-        if not complete and not last.observed:
+            rates[i] = _MIN_RATE if m2 < _MIN_RATE else _MAX_RATE if m2 > _MAX_RATE else m2
+        if not observed[final]:
             self._state = (m0, p00, m1, p11, m2, p22)
+        if complete:
+            # One more step: the last word ends where the audio does.
+            s = position + chunks.paced[-1] - previous
+            if s > 0:
+                m0 += s * m2
+                p00 += 2 * s * p02 + s * s * p22 + _PACING_K0 * s
+                p01 += s * p12
+                p02 += s * p22
+            y = self.received - m0
+            sv = p00 + _END_SD**2
+            g1, g2 = p01 / sv, p02 / sv
+            m1 += g1 * y
+            m2 += g2 * y
+            p11 -= g1 * p01
+            rates[-1] = _MIN_RATE if m2 < _MIN_RATE else _MAX_RATE if m2 > _MAX_RATE else m2
         self._offset_var = p11
-        self._surprise = surprise / (observed - 1) if observed > 1 else 0.0
-        self._observed = observed
+        self._surprise = surprise / (seen - 1) if seen > 1 else 0.0
+        self._observed = seen
         return m1
 
-    def _align(self, complete: bool) -> list[_Chunk]:
-        """Estimate the start and end of every untimed word; return the chunks."""
+    def _align(self, complete: bool) -> None:
+        """Estimate the start and end of every untimed word."""
         chunks = self._chunks(complete)
-        if not chunks:
-            return chunks
+        positions = chunks.position
+        n = len(positions)
+        if not n:
+            return
         offset = self._fit(chunks, complete)
         jitter = _JITTER
         if self._observed > _MIN_FOR_JITTER and self._surprise > 0:
@@ -385,60 +416,66 @@ class Timeline:
         # Each chunk's start: a Kalman smoother along the chunks, with the offset and rates
         # found, from the first chunk's start. `u` follows how far each estimate moves when the
         # offset moves by one (so its doubt counts only where observations brought it in).
-        n = len(chunks)
+        # The filtered values are kept in the lists the smoothed ones then replace.
+        rates, observed, anchors, windows = (chunks.rate, chunks.observed, chunks.anchor,
+                                             chunks.window)
         predicted = [0.0] * n
         predicted_var = [0.0] * n
-        filtered = [0.0] * n
-        filtered_var = [0.0] * n
-        filtered_u = [0.0] * n
+        starts = chunks.start = [0.0] * n
+        doubts = chunks.var = [0.0] * n
+        shares = chunks.share = [0.0] * n
         jitter_var = jitter * jitter
         t, var, u = self._prior[0], self._prior[1], 0.0
-        rate = chunks[0].rate
-        position = chunks[0].position
-        for i, c in enumerate(chunks):
-            step = rate * (c.position - position)
-            rate, position = c.rate, c.position
+        rate = rates[0]
+        position = positions[0]
+        for i in range(n):
+            at = positions[i]
+            step = rate * (at - position)
+            rate, position = rates[i], at
             t, var = t + step, var + _PACING_VAR * step + 1e-9
-            predicted[i], predicted_var[i] = t, var
-            if c.observed:
-                window = c.window
+            predicted[i] = t
+            predicted_var[i] = var
+            if observed[i]:
+                window = windows[i]
                 gain = var / (var + (window * window / 12 + jitter_var))
-                t += gain * (c.anchor - window / 2 - offset - t)
+                t += gain * (anchors[i] - window / 2 - offset - t)
                 u -= gain * (1 + u)
                 var *= 1 - gain
-            filtered[i], filtered_var[i], filtered_u[i] = t, var, u
-        last = chunks[-1]
+            starts[i] = t
+            doubts[i] = var
+            shares[i] = u
         smoothed, smoothed_var, smoothed_u = t, var, u
         if complete:
             # The last word ends where the audio does.
-            step = last.rate * last.paced
+            step = rate * chunks.paced[-1]
             end_var = var + _PACING_VAR * step + 1e-9
             gain = end_var / (end_var + _END_SD**2)
             back = var / end_var
             smoothed = t + back * gain * (self.received - t - step)
             smoothed_var = var - back * back * gain * end_var
             smoothed_u = u - back * gain * u
-        last.start, last.var, last.offset_share = smoothed, smoothed_var, smoothed_u
+            starts[-1], doubts[-1], shares[-1] = smoothed, smoothed_var, smoothed_u
         for i in range(n - 2, -1, -1):
-            gain = filtered_var[i] / predicted_var[i + 1]
-            smoothed = filtered[i] + gain * (smoothed - predicted[i + 1])
-            smoothed_var = filtered_var[i] + gain * gain * (smoothed_var - predicted_var[i + 1])
-            fu = filtered_u[i]
+            gain = doubts[i] / predicted_var[i + 1]
+            smoothed = starts[i] + gain * (smoothed - predicted[i + 1])
+            smoothed_var = doubts[i] + gain * gain * (smoothed_var - predicted_var[i + 1])
+            fu = shares[i]
             smoothed_u = fu + gain * (smoothed_u - fu)
-            c = chunks[i]
-            c.start, c.var, c.offset_share = smoothed, smoothed_var, smoothed_u
+            starts[i] = smoothed
+            doubts[i] = smoothed_var
+            shares[i] = smoothed_u
         # What the arrivals say for sure, give or take the jitter; and chunks in order. (Written
         # with conditionals rather than min/max: this runs for every chunk at a barge-in.)
         floor = self._prior[0]
         early = jitter - offset  # before any audio
-        for c in chunks:
-            start = c.start
-            anchor = c.anchor
+        for i in range(n):
+            start = starts[i]
+            anchor = anchors[i]
             if anchor > 0:
-                bound = anchor - c.window - jitter - offset
+                bound = anchor - windows[i] - jitter - offset
                 if bound > start:
                     start = bound
-                if c.observed:
+                if observed[i]:
                     bound = anchor + jitter - offset
                     if bound < start:
                         start = bound
@@ -446,18 +483,20 @@ class Timeline:
                 start = early
             if floor > start:
                 start = floor
-            c.start = floor = start
+            starts[i] = floor = start
         # Words inside a chunk: paced at the rate, squeezed into the time to the next chunk or
         # stretched over it (up to _STRETCH: beyond that the rest is a pause).
         words = self.words
         offset_var = self._offset_var
         received = self.received
-        for i, c in enumerate(chunks):
-            rate, start = c.rate, c.start
-            length = rate * c.paced
+        paceds, firsts, lasts = chunks.paced, chunks.first, chunks.last
+        sqrt = math.sqrt
+        for i in range(n):
+            rate, start = rates[i], starts[i]
+            length = rate * paceds[i]
             scale = 1.0
             if i + 1 < n:
-                room = chunks[i + 1].start - start
+                room = starts[i + 1] - start
             elif complete:
                 room = received - start
             else:
@@ -469,19 +508,18 @@ class Timeline:
             at = start
             step = rate * scale
             # Where the data cannot tell, under-count: by a share of how unsure the start is.
-            share = c.offset_share
-            doubt = c.var + share * share * offset_var
-            margin = _UNSURE * math.sqrt(doubt) if doubt > 0.0 else 0.0
+            share = shares[i]
+            doubt = doubts[i] + share * share * offset_var
+            margin = _UNSURE * sqrt(doubt) if doubt > 0.0 else 0.0
             if margin > _MAX_MARGIN:
                 margin = _MAX_MARGIN
-            for j in range(c.first, c.last):
+            for j in range(firsts[i], lasts[i]):
                 w = words[j]
                 w.start = at
                 at += step * w.weight
                 w.end = at
                 w.margin = margin
         self._offset = offset
-        return chunks
 
     def compact(self, played: float) -> None:
         """Fold words that ended well before ``played`` into plain text.
@@ -519,8 +557,9 @@ class Timeline:
         # fold must not make the alignment surer of itself). Only the folded chunks are gone
         # through: a fold costs what it folds.
         chunks = self._chunks(False, upto=n)
-        if chunks and chunks[-1].first >= n:
-            if len(chunks) > 1:
+        firsts = chunks.first
+        if firsts and firsts[-1] >= n:
+            if len(firsts) > 1:
                 self._fit(chunks, False)
                 self._prior = self._state
             else:  # only timestamped words before it

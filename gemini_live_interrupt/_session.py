@@ -22,7 +22,7 @@ from ._events import events_of, model_output, without_input_transcription
 from ._options import check_options, connect_kwargs, resolve_channel, warn_missing_transcription
 from ._playback import Playback
 from ._policy import DEFAULT_MODEL_TABLE, Channel, InjectionPolicy
-from ._prompt import PromptBuilder, default_prompt, run_builder, tidy
+from ._prompt import PromptBuilder, cap_prompt, default_prompt, run_builder, tidy
 from ._records import Interruption, Reason, Stall
 from ._sdk_loop import turn_end
 from ._tracker import BargeIn
@@ -370,8 +370,8 @@ class InterruptAwareSession(_SessionBase):
 
     async def _write_and_send(self, barge_in: BargeIn) -> None:
         episode = barge_in.episode
-        args = (tidy(barge_in.heard), tidy(barge_in.user_text), list(barge_in.history))
         if self._custom_builder():
+            args = (tidy(barge_in.heard), tidy(barge_in.user_text), list(barge_in.history))
             try:
                 prompt = await asyncio.wait_for(
                     asyncio.to_thread(self._build, *args), timeout=self.prompt_timeout)
@@ -379,22 +379,26 @@ class InterruptAwareSession(_SessionBase):
                 logger.warning("gemini_live_interrupt: prompt builder took longer than %.2f s; "
                                "using the default", self.prompt_timeout)
                 prompt = self._default_prompt(*args)
+            if prompt is None:
+                self._failed(episode, "builder returned None")
+                return
         else:
-            prompt = self._build(*args)
-        if prompt is None:
-            self._failed(episode, "builder returned None")
-            return
-        draft = self._core.draft(episode, prompt)
-        if draft is None:
-            return  # the session closed while the note was being written
-        try:
-            wanted = self.should_inject(draft)
-        except Exception:
-            logger.exception("gemini_live_interrupt: should_inject raised; injecting anyway")
-            wanted = True
-        if not wanted:
-            self._failed(episode, "should_inject declined", prompt)
-            return
+            # The default note, on the way from the flag to the wire: no builder to guard
+            # against, and it tidies what it quotes itself.
+            prompt = cap_prompt(self._default_prompt(barge_in.heard, barge_in.user_text,
+                                                     barge_in.history), self.max_prompt_chars)
+        if type(self).should_inject is not InterruptAwareSession.should_inject:
+            draft = self._core.draft(episode, prompt)
+            if draft is None:
+                return  # the session closed while the note was being written
+            try:
+                wanted = self.should_inject(draft)
+            except Exception:
+                logger.exception("gemini_live_interrupt: should_inject raised; injecting anyway")
+                wanted = True
+            if not wanted:
+                self._failed(episode, "should_inject declined", prompt)
+                return
         # The core is told before the send (the note's echo can come during it), and here
         # rather than in inject(), which subclasses override.
         stale = self._core.begin_note(episode, prompt)
@@ -414,7 +418,8 @@ class InterruptAwareSession(_SessionBase):
         self._dispatch(self._core.note_failed(episode, reason, self.clock(), prompt=prompt,
                                               error=error))
 
-    def _default_prompt(self, heard: str, user_text: str, history: list[tuple[str, str]]) -> str:
+    def _default_prompt(self, heard: str, user_text: str,
+                        history: Sequence[tuple[str, str]]) -> str:
         # A model-role note is read as the model's own words: it is worded as its memory.
         role = "model" if self.policy.channel == "silent_content" else "user"
         return default_prompt(heard, user_text, history, role=role)

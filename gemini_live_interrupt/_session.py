@@ -342,7 +342,11 @@ class InterruptAwareSession(_SessionBase):
                 self._arm()
             return False
         self._dispatch(actions)
-        return any(isinstance(a, HideEcho) for a in actions)
+        # A loop, not any() over a generator: this runs at every barge-in, on the way to the note.
+        for action in actions:  # noqa: SIM110
+            if type(action) is HideEcho:
+                return True
+        return False
 
     def _dispatch(self, actions: Sequence[Action]) -> None:
         for action in actions:

@@ -261,7 +261,9 @@ class Timeline:
         """Seconds a real-time player started at the first chunk has played by ``now``."""
         if self._started_at is None:
             return 0.0
-        return max(0.0, self.received - max(0.0, self._playout_end - now))
+        ahead = self._playout_end - now  # seconds still to play (conditionals: cheaper than max)
+        played = self.received - ahead if ahead > 0.0 else self.received
+        return played if played > 0.0 else 0.0
 
     # -- alignment -------------------------------------------------------------------------
 
@@ -399,8 +401,10 @@ class Timeline:
         self._observed = seen
         return m1
 
-    def _align(self, complete: bool) -> None:
-        """Estimate the start and end of every untimed word."""
+    def _align(self, complete: bool, played: float | None = None) -> None:
+        """Estimate the start and end of every untimed word; with ``played``, only of those
+        ``heard`` reads (the words of chunks after the first unheard one keep what they had:
+        a barge-in is on the way to its note)."""
         chunks = self._chunks(complete)
         positions = chunks.position
         n = len(positions)
@@ -519,6 +523,17 @@ class Timeline:
                 at += step * w.weight
                 w.end = at
                 w.margin = margin
+            if played is not None:
+                # heard stops at this chunk's first word if it is not heard (its rules).
+                w = words[firsts[i]]
+                mid = (w.start + w.end) / 2
+                if played >= received - 1e-3:
+                    if w.start > received - _DRY_TOLERANCE and mid > received + 1e-6:
+                        break
+                else:
+                    cut = (played if played < received else received) - margin
+                    if w.end > cut + 1e-6 and mid > cut:
+                        break
         self._offset = offset
 
     def compact(self, played: float) -> None:
@@ -575,7 +590,7 @@ class Timeline:
         """
         if not self.has_audio:
             return self.text()  # nothing to play: everything received was seen
-        self._align(complete)
+        self._align(complete, played)
         out: list[str] = list(self._done)
         if played >= self.received - 1e-3:
             # Every byte received has played: the whole transcript of that audio was heard

@@ -30,12 +30,14 @@ __all__ = ["BargeIn", "Tracker"]
 _MAX_PENDING_NOTES = 4
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class BargeIn:
     """An interruption the tracker found: what was heard, what the user said, the context.
 
     ``phantom`` is true when nothing was heard and the user said nothing: nothing to recover.
-    Texts are verbatim joins of the transcript chunks; tidy them when writing a prompt.
+    Texts are verbatim joins of the transcript chunks; tidy them when writing a prompt. Treat
+    it as immutable (it is not frozen: a frozen dataclass costs several times more to build,
+    and one or two are built at every barge-in, on the way to the note).
     """
 
     episode: int
@@ -49,8 +51,7 @@ class BargeIn:
     at: float
 
     def with_user_text(self, user_text: str) -> BargeIn:
-        """This barge-in with ``user_text`` (``dataclasses.replace`` costs several times more,
-        and this is on the way to the note)."""
+        """This barge-in with ``user_text`` (``dataclasses.replace`` costs several times more)."""
         return BargeIn(self.episode, self.heard, user_text, self.generated, self.history,
                        self.played_seconds, self.received_seconds, self.phantom, self.at)
 
@@ -194,7 +195,11 @@ class Tracker:
     def receive(self, events: Sequence[Event], now: float) -> BargeIn | None:
         """Take one server message's events; return the barge-in they start, if any."""
         self.echo = False
-        cut = any(isinstance(event, Interrupted) for event in events)
+        cut = False
+        for event in events:
+            if type(event) is Interrupted:
+                cut = True
+                break
         if cut and self._output_since_flag and not self._note_out:
             self._late_words_to_request()
         found: BargeIn | None = None
@@ -325,6 +330,8 @@ class Tracker:
         # request that turn answers: the service flags a barge-in 50-100 ms into the speech and
         # transcribes it 0.5-2 s behind (pipecat-ai/pipecat#3381), so a barge-in's own words
         # only come after its flag.
+        if not self._user_chunks and not self._interim:
+            return  # nearly always: nothing said since the turn began
         late = self.user_text
         turn = self._turn
         if not tidy(late) or turn is None or turn.complete:
@@ -347,8 +354,9 @@ class Tracker:
         self._end(turn, cut=True)
         played = self._played(turn, now)
         heard = turn.heard(played)
-        if tidy(heard):
-            self._history.append(("model", tidy(heard)))
+        said = tidy(heard)
+        if said:
+            self._history.append(("model", said))
         return played, heard
 
     def _on_interrupted(self, now: float) -> BargeIn | None:
@@ -386,20 +394,10 @@ class Tracker:
             played, heard = self._cut(target, now)
             received = target.timeline.received
             generated = target.generated()
-        user_text = self.user_text
-        return BargeIn(
-            episode=self._episode,
-            heard=heard,
-            user_text=user_text,
-            generated=generated,
-            history=history,
-            played_seconds=played,
-            received_seconds=received,
-            # The flag cut nothing (the user had heard the whole turn): nothing to recover.
-            # Decided at the flag: what the user says comes later.
-            phantom=target is None,
-            at=now,
-        )
+        # phantom: the flag cut nothing (the user had heard the whole turn), nothing to
+        # recover. Decided at the flag: what the user says comes later.
+        return BargeIn(self._episode, heard, self.user_text, generated, history, played,
+                       received, target is None, now)
 
     def _on_turn_complete(self) -> None:
         turn = self._turn

@@ -468,48 +468,51 @@ class Timeline:
             starts[i] = smoothed
             doubts[i] = smoothed_var
             shares[i] = smoothed_u
-        # What the arrivals say for sure, give or take the jitter; and chunks in order. (Written
-        # with conditionals rather than min/max: this runs for every chunk at a barge-in.)
-        floor = self._prior[0]
-        early = jitter - offset  # before any audio
-        for i in range(n):
-            start = starts[i]
-            anchor = anchors[i]
-            if anchor > 0:
-                bound = anchor - windows[i] - jitter - offset
-                if bound > start:
-                    start = bound
-                if observed[i]:
-                    bound = anchor + jitter - offset
-                    if bound < start:
-                        start = bound
-            elif early < start:
-                start = early
-            if floor > start:
-                start = floor
-            starts[i] = floor = start
-        # Words inside a chunk: paced at the rate, squeezed into the time to the next chunk or
-        # stretched over it (up to _STRETCH: beyond that the rest is a pause).
+        # Chunk by chunk: first what the arrivals say for sure of its start, give or take the
+        # jitter, in order after the one before (the next chunk's start, too: it bounds this
+        # one's words); then its words, paced at the rate, squeezed into the time to the next
+        # chunk or stretched over it (up to _STRETCH: beyond that the rest is a pause).
+        # (Conditionals rather than min/max: this runs for every chunk at a barge-in.)
         words = self.words
         offset_var = self._offset_var
         received = self.received
         paceds, firsts, lasts = chunks.paced, chunks.first, chunks.last
         sqrt = math.sqrt
-        for i in range(n):
-            rate, start = rates[i], starts[i]
-            length = rate * paceds[i]
-            scale = 1.0
-            if i + 1 < n:
-                room = starts[i + 1] - start
+        early = jitter - offset  # before any audio
+        start = self._prior[0]  # the floor for the first chunk
+        for i in range(-1, n):
+            k = i + 1
+            if k < n:  # the next chunk's start, in order after this one's
+                floor = start
+                start = starts[k]
+                anchor = anchors[k]
+                if anchor > 0:
+                    bound = anchor - windows[k] - jitter - offset
+                    if bound > start:
+                        start = bound
+                    if observed[k]:
+                        bound = anchor + jitter - offset
+                        if bound < start:
+                            start = bound
+                elif early < start:
+                    start = early
+                if floor > start:
+                    start = floor
+                starts[k] = start
+                room = start - floor
+                if i < 0:
+                    continue
             elif complete:
                 room = received - start
             else:
                 room = -1.0
+            rate, at = rates[i], starts[i]
+            length = rate * paceds[i]
+            scale = 1.0
             if room >= 0 and length > 0:
                 scale = room / length
                 if scale > _STRETCH:
                     scale = _STRETCH
-            at = start
             step = rate * scale
             # Where the data cannot tell, under-count: by a share of how unsure the start is.
             share = shares[i]

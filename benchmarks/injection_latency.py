@@ -67,8 +67,9 @@ class Timed(InterruptAwareSession):
     code writing the note (the task's start to ``inject`` being entered). ``inject`` is the
     public hook; the two private methods are wrapped only to stamp the time."""
 
-    flag_at = flag_cpu = fed_at = task_at = 0.0
+    flag_at = flag_cpu = fed_at = fed_cpu = task_at = task_cpu = 0.0
     own: list[float]  # the session's code: flag -> fed, plus task start -> inject entered
+    own_cpu: list[float]  # the same in the thread's CPU time
     hop: list[float]  # the event loop between them (the app's code, the socket's reader)
     entered: list[float]  # flag -> inject entered, all of it
     returned: list[float]  # flag -> inject returned (the SDK handed the frame to the socket)
@@ -78,6 +79,7 @@ class Timed(InterruptAwareSession):
     async def __aenter__(self) -> Timed:
         await super().__aenter__()
         self.own, self.hop, self.entered, self.returned, self.entered_cpu = [], [], [], [], []
+        self.own_cpu = []
         sdk = self.raw
         sdk_receive = sdk._receive
 
@@ -97,18 +99,19 @@ class Timed(InterruptAwareSession):
 
     def _feed(self, message: types.LiveServerMessage, out: Any) -> bool:
         hide = super()._feed(message, out)
-        if not self.fed_at and message.server_content and message.server_content.interrupted:
-            self.fed_at = time.perf_counter()
+        if not self.fed_at:  # the first message fed after the flag's stamp is the flag
+            self.fed_at, self.fed_cpu = time.perf_counter(), time.thread_time()
         return hide
 
     async def _write_and_send(self, barge_in: Any) -> None:
-        self.task_at = time.perf_counter()
+        self.task_at, self.task_cpu = time.perf_counter(), time.thread_time()
         await super()._write_and_send(barge_in)
 
     async def inject(self, prompt: str) -> None:
-        now = time.perf_counter()
+        now, cpu = time.perf_counter(), time.thread_time()
         self.entered.append(now - self.flag_at)
-        self.entered_cpu.append(time.thread_time() - self.flag_cpu)
+        self.entered_cpu.append(cpu - self.flag_cpu)
+        self.own_cpu.append((self.fed_cpu - self.flag_cpu) + (cpu - self.task_cpu))
         self.own.append((self.fed_at - self.flag_at) + (now - self.task_at))
         self.hop.append(self.task_at - self.fed_at)
         await super().inject(prompt)
@@ -221,6 +224,7 @@ def main() -> None:
                     ("session: SDK parsed the flag -> inject() entered", session.entered),
                     ("  the same, CPU time of the thread (no preemption)", session.entered_cpu),
                     ("  of which the session's own code (flag, note)", session.own),
+                    ("    the same, CPU time of the thread", session.own_cpu),
                     ("  of which the event loop's turn between them", session.hop),
                     ("session: SDK parsed the flag -> note handed to socket", session.returned)]:
         print(f"{name:<58}{statistics.median(v) * 1e3:>9.3f}{pct(v, 0.99) * 1e3:>9.3f}"

@@ -139,6 +139,8 @@ class InterruptAwareSession(_SessionBase):
         self._tasks: set[asyncio.Task[None]] = set()
         self._hooks: set[asyncio.Task[None]] = set()
         self._timer: asyncio.Task[None] | None = None
+        self._writer: asyncio.Task[None] | None = None  # writes and sends notes (_write)
+        self._writer_idle: asyncio.Future[BargeIn] | None = None  # what it waits on
         # Called with the session once connected (the shim's on_session; it logs errors).
         self._on_connected: Callable[[InterruptAwareSession], None] | None = None
 
@@ -353,10 +355,11 @@ class InterruptAwareSession(_SessionBase):
             if isinstance(action, Send):
                 # Written in a background task, never in the app's receive loop: a custom
                 # builder may be slow (it gets ``prompt_timeout`` in a worker thread).
-                self._spawn(self._write_and_send(action.barge_in))
+                self._write(action.barge_in)
             elif isinstance(action, Finished):
                 self._records.append(action.record)
-                self._spawn(self._call_hook(action.record), self._hooks)
+                if self._overrides("on_interruption"):
+                    self._spawn(self._call_hook(action.record), self._hooks)
             elif isinstance(action, Nudge):
                 logger.info("gemini_live_interrupt: no answer after barge-in %d; nudging",
                             action.episode)
@@ -367,6 +370,35 @@ class InterruptAwareSession(_SessionBase):
                 self._stalls.append(action.stall)
             # HideEcho: receive() acts on it.
         self._arm()
+
+    def _overrides(self, hook: str) -> bool:
+        # Whether a subclass (or the instance) replaced this hook: the default's work is
+        # skipped when it would do nothing (a task for a hook that returns at once).
+        return (getattr(type(self), hook) is not getattr(InterruptAwareSession, hook)
+                or hook in self.__dict__)
+
+    def _write(self, barge_in: BargeIn) -> None:
+        # The session's writer task is woken for the note (waking a waiting task costs a
+        # fraction of creating one, and this is on the way from the flag to the wire); while
+        # it is busy with another note, this one gets a task of its own.
+        idle = self._writer_idle
+        if idle is not None and not idle.done():
+            self._writer_idle = None
+            idle.set_result(barge_in)
+        elif self._writer is None or self._writer.done():
+            self._writer = self._spawn(self._write_notes(barge_in))
+        else:
+            self._spawn(self._write_and_send(barge_in))
+
+    async def _write_notes(self, barge_in: BargeIn) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            try:
+                await self._write_and_send(barge_in)
+            except Exception:
+                logger.exception("gemini_live_interrupt: could not write or send a note")
+            idle = self._writer_idle = loop.create_future()
+            barge_in = await idle
 
     def _custom_builder(self) -> bool:
         return (self._prompt_builder is not None
@@ -391,7 +423,7 @@ class InterruptAwareSession(_SessionBase):
             # against, and it tidies what it quotes itself.
             prompt = cap_prompt(self._default_prompt(barge_in.heard, barge_in.user_text,
                                                      barge_in.history), self.max_prompt_chars)
-        if type(self).should_inject is not InterruptAwareSession.should_inject:
+        if self._overrides("should_inject"):
             draft = self._core.draft(episode, prompt)
             if draft is None:
                 return  # the session closed while the note was being written
@@ -470,11 +502,12 @@ class InterruptAwareSession(_SessionBase):
             logger.exception("gemini_live_interrupt: on_interruption hook raised")
 
     def _spawn(self, coro: Coroutine[Any, Any, None],
-               into: set[asyncio.Task[None]] | None = None) -> None:
+               into: set[asyncio.Task[None]] | None = None) -> asyncio.Task[None]:
         tasks = self._tasks if into is None else into
         task = asyncio.get_running_loop().create_task(coro)
         tasks.add(task)
         task.add_done_callback(tasks.discard)
+        return task
 
     @staticmethod
     async def _cancel(tasks: set[asyncio.Task[None]]) -> None:

@@ -331,6 +331,43 @@ async def test_leaving_the_session_with_a_note_pending_cancels_it_cleanly() -> N
         assert all(t.done() for t in pending) and not s._tasks and not s._hooks
 
 
+async def test_a_note_still_being_sent_does_not_hold_up_the_next_barge_ins_note() -> None:
+    # Notes are written and sent by one resident task; while it waits on a slow send, the
+    # next barge-in's note must go out on its own, not queue behind it.
+    gate = asyncio.Event()
+    sends: list[str] = []
+
+    class SlowFirstSend(InterruptAwareSession):
+        async def inject(self, prompt: str) -> None:
+            sends.append(prompt)
+            if len(sends) == 1:
+                await gate.wait()  # the first note's send hangs until the second is out
+            await super().inject(prompt)
+
+    async with FakeLiveServer(replies=[STORY, STORY], speed=SPEED) as server:
+        async with SlowFirstSend(server.client().aio.live.connect(model=M25, config=AUDIO)) as s:
+            await s.send_realtime_input(text="Tell me a story.")
+            for barge in ("Stop.", "Wait, again?"):
+                cut = False
+                while not cut:  # the turn being cut, then (after the first) the answer to it
+                    async for message in s.receive():
+                        if words_in([message]) and not cut and len(sends) < 2:
+                            cut = True
+                            await s.send_realtime_input(text=barge)
+            for _ in range(200):
+                if len(notes(server)) == 1:
+                    break
+                await asyncio.sleep(0.01)
+            # The second note is on the wire while the first is still held.
+            assert len(sends) == 2 and notes(server) and not gate.is_set()
+            assert notes(server) == [sends[1]]
+            gate.set()
+            records = await settled(s, 2)
+    # Records come as barge-ins settle: the second's first. The first note was on its way
+    # when the second barge-in came, so it went too, late.
+    assert [(r.episode, r.injected) for r in records] == [(2, True), (1, True)]
+
+
 async def test_a_barge_in_still_waiting_on_leaving_gets_its_record_and_hook() -> None:
     seen: list[Interruption] = []
 

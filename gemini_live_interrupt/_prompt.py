@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 from collections.abc import Callable, Sequence
@@ -48,6 +49,12 @@ def _quote(text: str, cap: int, *, keep: str = "head") -> str:
     return text
 
 
+@functools.lru_cache(maxsize=64)
+def _history_line(who: str, text: str) -> str:
+    # Cached: every note quotes the same few recent entries again.
+    return f"{who}: <<<{_quote(text, MAX_HISTORY_ENTRY_CHARS)}>>>"
+
+
 def _first_of(match: re.Match[str]) -> str:
     return match.group(0)[0]
 
@@ -84,7 +91,7 @@ def default_prompt(
     if history:
         lines.append("\nRecent conversation, oldest first:")
         for who, text in history:
-            lines.append(f"{who}: <<<{_quote(text, MAX_HISTORY_ENTRY_CHARS)}>>>")
+            lines.append(_history_line(who, text))
     lines.append("")
     you, your = ("I", "my") if me else ("you", "your")
     if heard_q:

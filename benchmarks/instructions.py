@@ -245,6 +245,7 @@ class ReplayWebSocket:
 
 CLOCK = [0.0]
 NOTE_SEND = "note send"  # the SDK sending a note, inside the message that caused it
+NOTE_BEFORE = "before the note's send"  # the message that caused a note, up to its send
 SEND_METHODS = ("send_client_content", "send_context_update", "send_realtime_input")
 
 
@@ -260,8 +261,9 @@ class Region:
 def bracket_sends(sdk_session: Any, region: Region) -> None:
     """Count the SDK's sends (a session's note) apart, inside the region that caused them.
 
-    The part before the send is dumped under the region's own kind (with no message: it is
-    added to that kind's total), the send under ``note send``; the rest of the region follows.
+    The part before the send is dumped as ``before the note's send``, the send as ``note
+    send`` (both with no message: they are added to the region's kind, ``interrupted``, and
+    shown apart); the rest of the region follows.
     """
     for name in SEND_METHODS:
         method = getattr(sdk_session, name, None)
@@ -270,7 +272,7 @@ def bracket_sends(sdk_session: Any, region: Region) -> None:
 
         def counted(method: Any = method) -> Any:
             async def send(*args: Any, **kwargs: Any) -> Any:
-                region.regions.dump(f"{region.stream}|{region.kind}|0")
+                region.regions.dump(f"{region.stream}|{NOTE_BEFORE}|0")
                 try:
                     return await method(*args, **kwargs)
                 finally:
@@ -479,12 +481,14 @@ class Counts:
     layouts: dict[str, list[float]]  # stream -> total instructions in each layout
     base: dict[str, float]  # stream -> fixed cost of a region (first layout)
     sends: dict[str, float]  # stream -> instructions of the SDK's sends (part of the regions)
+    before: dict[str, float]  # stream -> instructions of the regions up to a note's send
 
     @classmethod
     def of(cls, infos: list[dict[str, Any]]) -> Counts:
         pooled: dict[tuple[str, str], list[float]] = {}  # (stream, kind) -> [n, instructions]
         layouts: dict[str, list[float]] = {}
         sends: dict[str, float] = {}
+        before: dict[str, float] = {}
         bases: dict[str, float] = {}
         for info in infos:
             parts: dict[tuple[str, str], tuple[int, int]] = info["parts"]
@@ -493,8 +497,9 @@ class Counts:
             for (stream, kind), (n, ir) in parts.items():
                 if kind == EMPTY_KIND:
                     continue
-                if kind == NOTE_SEND:  # counted in the message that caused it, and shown apart
-                    sends[stream] = sends.get(stream, 0) + ir / len(infos)
+                if kind in (NOTE_SEND, NOTE_BEFORE):  # in the message that caused the note,
+                    shown = sends if kind == NOTE_SEND else before  # and shown apart
+                    shown[stream] = shown.get(stream, 0) + ir / len(infos)
                     kind = INTERRUPTED
                 cell = pooled.setdefault((stream, kind), [0, 0.0])
                 cell[0] += n
@@ -505,7 +510,7 @@ class Counts:
             for stream, b in base.items():
                 bases.setdefault(stream, b)
         return cls({k: (round(n / len(infos)), ir / n) for k, (n, ir) in pooled.items()},
-                   layouts, bases, sends)
+                   layouts, bases, sends, before)
 
     def total(self, stream: str) -> float:
         return sum(n * mean for (s, _), (n, mean) in self.per_kind.items() if s == stream)
@@ -561,6 +566,15 @@ def report(results: dict[str, list[dict[str, Any]] | str],
                         f"{w.sends.get(stream, 0) / n:>+11,.0f}{'':>7}")
                 if orig:
                     line += f"{orig[1].sends.get(stream, 0) / n:>+13,.0f}"
+                print(line)
+                # The session's own part from the flag to the wire, as a count: the region up
+                # to the SDK's send (the SDK's parse of the flag, the session's bookkeeping,
+                # the loop's turns until the note's task runs, the note written) less the
+                # bare SDK's whole message (its parse and those turns).
+                line = (f"{'  the session, flag to the send (flag, note written)':<52}"
+                        f"{w.before.get(stream, 0) / n - bare_ir:>+11,.0f}{'':>7}")
+                if orig:
+                    line += f"{orig[1].before.get(stream, 0) / n - o_bare:>+13,.0f}"
                 print(line)
         n_all = b.count(stream)
         ratios[stream] = ratio(w, b, stream)

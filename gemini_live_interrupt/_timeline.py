@@ -180,10 +180,11 @@ class _Chunks:
         self.position: list[float] = []
         self.paced: list[float] = []
         self.observed: list[bool] = []
-        self.rate: list[float] = []
-        self.start: list[float] = []
-        self.var: list[float] = []
-        self.share: list[float] = []
+        # The estimates: lists of the chunks' number, made by the fit and the smoother.
+        self.rate: list[float]
+        self.start: list[float]
+        self.var: list[float]
+        self.share: list[float]
 
 
 class Timeline:
@@ -329,10 +330,14 @@ class Timeline:
         the fold left it); an observed chunk arrived within the audio chunk before it (``t + o``
         in it); a complete turn's last word ends its audio. The rate drifts slowly, so that a
         turn that speeds up or slows down does not bend the offset. ``jitter``: how far a chunk
-        lands from its place (its sd); it sets ``_surprise``, the windows' squared misses
-        beyond what the filter expected, per observed chunk. ``_state``: where the last chunk
+        lands from its place (its sd; unset: ``_JITTER``, and then, with more than
+        ``_MIN_FOR_JITTER`` observed chunks, it sets ``_surprise``, the windows' squared misses
+        beyond what the filter expected, per observed chunk). ``_state``: where the last chunk
         starts as the chunks before it tell (a fold starts there, and takes its arrival again).
         """
+        # The surprise only matters to the first fit, when there are enough chunks to measure
+        # it (_align): not worked out otherwise (a short turn's barge-in is on its way).
+        measure = not jitter and chunks.observed.count(True) > _MIN_FOR_JITTER
         jitter = jitter or _JITTER
         jitter_var = jitter * jitter
         surprise, seen = 0.0, 0
@@ -362,7 +367,7 @@ class Timeline:
                 r = window * window / 12 + jitter_var
                 z = anchors[i] - window / 2
                 miss = z - m0 - m1
-                if seen:  # the first observed chunk is what sets the offset
+                if seen and measure:  # the first observed chunk is what sets the offset
                     surprise += miss * miss - (p00 + 2 * p01 + p11 + r)
                 seen += 1
                 # Update on the window: t + o arrived in it.

@@ -33,10 +33,11 @@ from ._tracker import BargeIn, Tracker
 __all__ = ["Action", "Core", "Finished", "HideEcho", "Nudge", "Reason", "Send", "Stalled"]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Send:
     """Write and send the note for this barge-in now (its ``user_text`` is as complete as it
-    will be before the model answers)."""
+    will be before the model answers). Treat it as immutable (not frozen: it is built on the
+    way from the flag to the note, and a frozen dataclass costs more to build)."""
 
     barge_in: BargeIn
     channel: Channel
@@ -317,7 +318,9 @@ class Core:
                                                          "answering"))
             else:
                 note.state = State.WRITING
-                note.barge_in = note.barge_in.with_user_text(self._tracker.barge_in_text)
+                text = self._tracker.barge_in_text
+                if text != note.barge_in.user_text:  # at the flag itself, the words it had
+                    note.barge_in = note.barge_in.with_user_text(text)
                 actions.append(Send(note.barge_in, self.channel))
         if self._watch is not None:
             actions += self._check_stall(now)

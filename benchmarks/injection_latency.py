@@ -6,13 +6,16 @@ Measured at the offline server, with its own clock on both ends: the time it han
 the SDK's receive and parse, the session's bookkeeping and send, TLS, server receive and
 parse): an upper bound on the time the session itself takes. Policy: ``first_words_wait=0``;
 the user's first words come in the same frame as the flag; the channel is the model's own
-(``--channel`` picks another). Two more rows time the session's own part, with a subclass
-overriding the public ``inject`` hook: from the SDK's ``receive()`` yielding the
-``interrupted`` message to the session to ``inject`` being entered (the note written,
-``should_inject`` asked), and to ``inject`` returning (the SDK has handed the frame to the
-socket). The server shares the process and its event loop, so its callbacks can run inside
-these spans; on a loaded machine the wall-clock p99 also holds preemptions (a 4 ms time
-slice), so the first span is also given in the thread's CPU time (``time.thread_time``).
+(``--channel`` picks another). More rows time the session's own part, with a subclass
+overriding the public ``inject`` hook: from the SDK's ``_receive()`` handing the session the
+``interrupted`` message to ``inject`` being entered (the note written, ``should_inject``
+asked if overridden), and to ``inject`` returning (the SDK has handed the frame to the
+socket); and, of the first, the session's own code alone (the flag through the core, up to
+the note being handed to the session's writer task; then, from the writer's start, the note
+written up to ``inject``), without the event loop's turn between the two. The server runs on
+its own event loop in another thread, so its callbacks do not run inside these spans; on a
+loaded machine the wall-clock p99 still holds preemptions (a 4 ms time slice), so the spans
+are also given in the thread's CPU time (``time.thread_time``).
 
 Each barge-in is a scripted turn (five audio + transcript frames), the barge-in frame, the
 note, then ``turnComplete``; the next barge-in starts only once the app has read that
@@ -63,9 +66,10 @@ T = TypeVar("T")
 
 class Timed(InterruptAwareSession):
     """Times the session's part of a barge-in: its code at the flag (the flag message through
-    the core, up to the note's task being scheduled), then, after the event loop's turn, its
-    code writing the note (the task's start to ``inject`` being entered). ``inject`` is the
-    public hook; the two private methods are wrapped only to stamp the time."""
+    the core, up to the note being handed to the writer task), then, after the event loop's
+    turn, its code writing the note (the writer's start to ``inject`` being entered).
+    ``inject`` is the public hook; the two private methods are wrapped only to stamp the
+    time."""
 
     flag_at = flag_cpu = fed_at = fed_cpu = task_at = task_cpu = 0.0
     own: list[float]  # the session's code: flag -> fed, plus task start -> inject entered

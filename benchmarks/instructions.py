@@ -17,7 +17,9 @@ sends, are replayed in-process, with no network, through the SDK's own
   words in the same message, ``turnComplete``, five more words of input transcription), then
   a short whole turn. The session's note (the model's default channel for a 2.5 model, a
   context update) is written and sent, so ``interrupted`` carries that cost too; the SDK's
-  send of the note is also shown apart (its ``send_*`` methods are bracketed).
+  send of the note is also shown apart (its ``send_*`` methods are bracketed), and so is the
+  session's own part from the flag to that send (the region up to the send, less the bare
+  SDK's whole message: the count behind injection_latency.py's own-part figure).
 
 Each message is one region: the app's ``anext()`` on ``receive()`` (the SDK's JSON and pydantic
 parse, and for the wrapped arm the session's bookkeeping) plus three event-loop turns, so the

@@ -29,10 +29,12 @@ is subtracted. Each arm runs in its own valgrind process (``PYTHONHASHSEED=0``),
 stream once uninstrumented to warm caches, then once measured, after ``gc.collect(); gc.freeze()``
 (collections of the young generations still count where they happen). The counts are exact
 and two runs of an arm agree to 0.002 %, but the heap's layout when the process starts (how
-pymalloc's pools and arenas are filled: a few more small objects, a longer script) moves a
-wrapper's count by 1-2 k instructions a message, as much as a real change. So each arm runs in
-``--layouts`` processes (3), each first allocating a different number of small objects; the
-figures are their mean, and the spread of the per-layout ratios is printed. The session's clock
+pymalloc's pools and the C allocator's bins are filled, where the attribute names the type
+cache hashes by address land: a few more objects, a longer environment or path) moves a
+wrapper's count by 1-4 k instructions a message, as much as a real change. So every worker
+gets the same small environment, and each arm runs in ``--layouts`` processes (3; CI uses 6),
+each first allocating a different number of small and large objects; the figures are their
+mean, and the spread of the per-layout ratios is printed. The session's clock
 is a virtual one that follows the stream (the frames' audio times), so its playback estimate,
 and the note's text, are the same on every run.
 
@@ -368,9 +370,12 @@ _LAYOUT: list[bytes] = []
 
 
 async def worker(args: argparse.Namespace) -> None:
-    # Small objects of every size kept alive before anything else is loaded: each layout
-    # starts the heap (pymalloc's pools and arenas) in another state.
+    # Objects kept alive before anything else is loaded, so each layout starts the heap in
+    # another state: small ones of every size (pymalloc's pools and arenas, and so where the
+    # names the type cache hashes by address land), and large ones (the C allocator's bins,
+    # which the frames' buffers go through).
     _LAYOUT.extend(b"x" * (i % 500) for i in range(args.layout * 1999))
+    _LAYOUT.extend(b"x" * (600 + (i * 331) % 7000) for i in range(args.layout * 13))
     from google import genai
 
     arm = args.worker
@@ -464,7 +469,12 @@ def run_arms(arms: list[tuple[str, str, str]], lib: str, tmp: str,
                "--worker", arm, "--lib", lib, "--layout", str(layout),
                "--streams", args.streams, "--spoken-words", str(args.spoken_words),
                "--long-words", str(args.long_words), "--barge-ins", str(args.barge_ins)]
-        env = {**os.environ, "PYTHONHASHSEED": "0", "PYTHONPATH": ""}
+        # The same small environment for every worker, whatever the caller's: the process's
+        # environment is copied into its heap at start-up, and a larger one moved the spoken
+        # turn's ratio by up to 0.004 (the addresses the type cache hashes by, the C
+        # allocator's bins). The venv's and the repository's paths still differ between
+        # machines; the layouts spread over the rest.
+        env = {"PYTHONHASHSEED": "0", "LANG": "C.UTF-8", "PATH": "/usr/bin:/bin"}
         # The 0.1.0 venv runs from "/" so the repo's package cannot shadow its own.
         cwd = "/" if label.startswith("0.1.0") else os.path.dirname(HERE)
         running.append((label, out, subprocess.Popen(

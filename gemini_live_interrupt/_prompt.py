@@ -41,7 +41,7 @@ def tidy(text: str) -> str:
 
 def _quote(text: str, cap: int, *, keep: str = "head") -> str:
     # Quoted texts are data: a user who says ">>>" must not be able to close the quote.
-    text = " ".join(text.split())
+    text = tidy(text)
     if "<<" in text or ">>" in text:  # rare: the regex only then (a note is on the way)
         text = _FENCE.sub(_first_of, text)
     if len(text) > cap:

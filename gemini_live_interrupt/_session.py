@@ -388,21 +388,24 @@ class InterruptAwareSession(_SessionBase):
         elif self._writer is None or self._writer.done():
             self._writer = self._spawn(self._write_notes(barge_in))
         else:
-            self._spawn(self._write_and_send(barge_in))
+            self._spawn(self._write_note(barge_in))
 
     async def _write_notes(self, barge_in: BargeIn) -> None:
         loop = asyncio.get_running_loop()
         while True:
-            try:
-                await self._write_and_send(barge_in)
-            except Exception:
-                logger.exception("gemini_live_interrupt: could not write or send a note")
+            await self._write_note(barge_in)
             idle = self._writer_idle = loop.create_future()
             barge_in = await idle
 
+    async def _write_note(self, barge_in: BargeIn) -> None:
+        try:
+            await self._write_and_send(barge_in)
+        except Exception:
+            # A fault of our own: logged, and the next barge-in gets its note all the same.
+            logger.exception("gemini_live_interrupt: could not write or send a note")
+
     def _custom_builder(self) -> bool:
-        return (self._prompt_builder is not None
-                or type(self).build_prompt is not InterruptAwareSession.build_prompt)
+        return self._prompt_builder is not None or self._overrides("build_prompt")
 
     async def _write_and_send(self, barge_in: BargeIn) -> None:
         episode = barge_in.episode

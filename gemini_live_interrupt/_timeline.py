@@ -157,20 +157,31 @@ class _Word:
     margin: float = 0.0  # how much later than `start`/`end` it may be (prefer the under-count)
 
 
+def _unheard(w: _Word, played: float, received: float) -> bool:
+    """Whether ``w`` is not heard with ``played`` of ``received`` seconds played: ``heard``
+    stops at the first such word (and the alignment places no words after it)."""
+    if played >= received - 1e-3:
+        # Every byte received has played: the whole transcript of that audio was heard (a
+        # paced word may run past the end of it; a timestamped one is where it says).
+        return ((w.timed or w.start > received - _DRY_TOLERANCE)
+                and (w.start + w.end) / 2 > received + 1e-6)
+    # A word counts once most of it has been played; a few ms of rounding don't cut it. An
+    # estimated one, once its midpoint is surely in.
+    cut = (played if played < received else received) - w.margin
+    return w.end > cut + 1e-6 and (w.start + w.end) / 2 > cut
+
+
 class _Chunks:
     """The untimed transcript chunks, as the alignment sees them: one list per field (a
     barge-in goes through them on the way to the note; lists cost less than an object each).
 
     ``first``/``last``: its words' indexes (one past the last); ``anchor``/``window``: where it
     arrived; ``position``: paced syllables before it (since the turn began, or a fold);
-    ``paced``: its own; ``observed``: whether its arrival tells where it is. The estimates:
-    ``rate``, seconds per paced syllable there; ``start``, its first word's start on the
-    audio clock; ``var``, how unsure that start is (given the offset); ``share``, how much it
-    moves when the offset moves by one.
+    ``paced``: its own; ``observed``: whether its arrival tells where it is; ``rate``, the
+    fit's estimate of seconds per paced syllable there.
     """
 
-    __slots__ = ("anchor", "first", "last", "observed", "paced", "position", "rate", "share",
-                 "start", "var", "window")
+    __slots__ = ("anchor", "first", "last", "observed", "paced", "position", "rate", "window")
 
     def __init__(self) -> None:
         self.first: list[int] = []
@@ -180,11 +191,7 @@ class _Chunks:
         self.position: list[float] = []
         self.paced: list[float] = []
         self.observed: list[bool] = []
-        # The estimates: lists of the chunks' number, made by the fit and the smoother.
-        self.rate: list[float]
-        self.start: list[float]
-        self.var: list[float]
-        self.share: list[float]
+        self.rate: list[float]  # made by the fit
 
 
 class Timeline:
@@ -430,9 +437,9 @@ class Timeline:
                                              chunks.window)
         predicted = [0.0] * n
         predicted_var = [0.0] * n
-        starts = chunks.start = [0.0] * n
-        doubts = chunks.var = [0.0] * n
-        shares = chunks.share = [0.0] * n
+        starts = [0.0] * n  # each chunk's start,
+        doubts = [0.0] * n  # how unsure it is (given the offset),
+        shares = [0.0] * n  # how much it moves when the offset moves by one
         jitter_var = jitter * jitter
         t, var, u = self._prior[0], self._prior[1], 0.0
         rate = rates[0]
@@ -531,17 +538,8 @@ class Timeline:
                 at += step * w.weight
                 w.end = at
                 w.margin = margin
-            if played is not None:
-                # heard stops at this chunk's first word if it is not heard (its rules).
-                w = words[firsts[i]]
-                mid = (w.start + w.end) / 2
-                if played >= received - 1e-3:
-                    if w.start > received - _DRY_TOLERANCE and mid > received + 1e-6:
-                        break
-                else:
-                    cut = (played if played < received else received) - margin
-                    if w.end > cut + 1e-6 and mid > cut:
-                        break
+            if played is not None and _unheard(words[firsts[i]], played, received):
+                break  # heard stops here at the latest
         self._offset = offset
 
     def compact(self, played: float) -> None:
@@ -599,22 +597,10 @@ class Timeline:
         if not self.has_audio:
             return self.text()  # nothing to play: everything received was seen
         self._align(complete, played)
+        received = self.received
         out: list[str] = list(self._done)
-        if played >= self.received - 1e-3:
-            # Every byte received has played: the whole transcript of that audio was heard
-            # (a paced word may run past the end of it; a timestamped one is where it says).
-            limit = self.received - _DRY_TOLERANCE
-            for w in self.words:
-                if (w.timed or w.start > limit) and (w.start + w.end) / 2 > self.received + 1e-6:
-                    break
-                out.append(w.text)
-            return "".join(out)
-        played = min(played, self.received)
         for w in self.words:
-            # A word counts once most of it has been played; a few ms of rounding don't cut it.
-            # An estimated one, once its midpoint is surely in.
-            cut = played - w.margin
-            if w.end > cut + 1e-6 and (w.start + w.end) / 2 > cut:
+            if _unheard(w, played, received):
                 break
             out.append(w.text)
         return "".join(out)

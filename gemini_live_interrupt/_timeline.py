@@ -14,6 +14,7 @@ only records where each chunk arrived.
 from __future__ import annotations
 
 import functools
+import itertools
 import math
 import re
 from collections.abc import Sequence
@@ -181,7 +182,8 @@ class _Chunks:
     fit's estimate of seconds per paced syllable there.
     """
 
-    __slots__ = ("anchor", "first", "last", "observed", "paced", "position", "rate", "window")
+    __slots__ = ("anchor", "doubt", "first", "last", "observed", "paced", "position",
+                 "predicted", "predicted_var", "rate", "share", "start", "window")
 
     def __init__(self) -> None:
         self.first: list[int] = []
@@ -192,6 +194,12 @@ class _Chunks:
         self.paced: list[float] = []
         self.observed: list[bool] = []
         self.rate: list[float]  # made by the fit
+        # the smoother's forward pass, made by the fit
+        self.predicted: list[float]
+        self.predicted_var: list[float]
+        self.start: list[float]
+        self.doubt: list[float]
+        self.share: list[float]
 
 
 class Timeline:
@@ -341,6 +349,12 @@ class Timeline:
         ``_MIN_FOR_JITTER`` observed chunks, it sets ``_surprise``, the windows' squared misses
         beyond what the filter expected, per observed chunk). ``_state``: where the last chunk
         starts as the chunks before it tell (a fold starts there, and takes its arrival again).
+
+        It also runs the smoother's forward pass (``_align``) for an offset of zero: each
+        chunk's start is then ``start + share * offset`` (the update is linear in the offset,
+        and ``share`` is how far it moves when the offset moves by one), and its prediction
+        from the chunk before ``predicted + share_before * offset``. One pass instead of two:
+        a barge-in goes through every chunk here on the way to its note.
         """
         # The surprise only matters to the first fit, when there are enough chunks to measure
         # it (_align): not worked out otherwise (a short turn's barge-in is on its way).
@@ -356,10 +370,21 @@ class Timeline:
                                                  chunks.anchor, chunks.window)
         rates = chunks.rate = [0.0] * len(positions)
         previous = positions[0]
-        final = len(positions) - 1
+        n = len(positions)
+        final = n - 1
+        predicted, predicted_var = chunks.predicted, chunks.predicted_var = [0.0] * n, [0.0] * n
+        starts, doubts = chunks.start, chunks.doubt = [0.0] * n, [0.0] * n
+        shares = chunks.share = [0.0] * n
+        # The smoother's chunk start (for an offset of zero), its variance and its share.
+        a, var, u = self._prior[0], self._prior[1], 0.0
+        rate = 0.0  # the rate of the chunk before, as the fit left it
         for i, position in enumerate(positions):
             # Predict: t += k * syllables (paced speech), the rate drifting a little.
             s = position - previous
+            step = rate * s
+            a, var = a + step, var + _PACING_VAR * step + 1e-9
+            predicted[i] = a
+            predicted_var[i] = var
             if s > 0:
                 m0 += s * m2
                 p00 += 2 * s * p02 + s * s * p22 + _PACING_K0 * s
@@ -373,6 +398,10 @@ class Timeline:
                 window = windows[i]
                 r = window * window / 12 + jitter_var
                 z = anchors[i] - window / 2
+                gain = var / (var + r)
+                a += gain * (z - a)
+                u -= gain * (1 + u)
+                var *= 1 - gain
                 miss = z - m0 - m1
                 if seen and measure:  # the first observed chunk is what sets the offset
                     surprise += miss * miss - (p00 + 2 * p01 + p11 + r)
@@ -390,7 +419,11 @@ class Timeline:
                 p00 -= g0 * ph0
                 p11 -= g1 * ph1
                 p22 -= g2 * ph2
-            rates[i] = _MIN_RATE if m2 < _MIN_RATE else _MAX_RATE if m2 > _MAX_RATE else m2
+            rate = rates[i] = (_MIN_RATE if m2 < _MIN_RATE else _MAX_RATE if m2 > _MAX_RATE
+                               else m2)
+            starts[i] = a
+            doubts[i] = var
+            shares[i] = u
         if not observed[final]:
             self._state = (m0, p00, m1, p11, m2, p22)
         if complete:
@@ -413,15 +446,16 @@ class Timeline:
         self._observed = seen
         return m1
 
-    def _align(self, complete: bool, played: float | None = None) -> None:
+    def _align(self, complete: bool, played: float | None = None) -> int:
         """Estimate the start and end of every untimed word; with ``played``, only of those
-        ``heard`` reads (the words of chunks after the first unheard one keep what they had:
-        a barge-in is on the way to its note)."""
+        ``heard`` must look at (a barge-in is on the way to its note): not those of chunks
+        surely heard before it, nor after the first unheard one (they keep what they had).
+        Returns how many words from the first are surely heard."""
         chunks = self._chunks(complete)
         positions = chunks.position
         n = len(positions)
         if not n:
-            return
+            return 0
         offset = self._fit(chunks, complete)
         jitter = _JITTER
         if self._observed > _MIN_FOR_JITTER and self._surprise > 0:
@@ -430,56 +464,37 @@ class Timeline:
             jitter = min(_MAX_JITTER, math.sqrt(_JITTER * _JITTER + self._surprise))
             offset = self._fit(chunks, complete, jitter)
         # Each chunk's start: a Kalman smoother along the chunks, with the offset and rates
-        # found, from the first chunk's start. `u` follows how far each estimate moves when the
-        # offset moves by one (so its doubt counts only where observations brought it in).
-        # The filtered values are kept in the lists the smoothed ones then replace.
-        rates, observed, anchors, windows = (chunks.rate, chunks.observed, chunks.anchor,
-                                             chunks.window)
-        predicted = [0.0] * n
-        predicted_var = [0.0] * n
-        starts = [0.0] * n  # each chunk's start,
-        doubts = [0.0] * n  # how unsure it is (given the offset),
-        shares = [0.0] * n  # how much it moves when the offset moves by one
-        jitter_var = jitter * jitter
-        t, var, u = self._prior[0], self._prior[1], 0.0
-        rate = rates[0]
-        position = positions[0]
-        for i in range(n):
-            at = positions[i]
-            step = rate * (at - position)
-            rate, position = rates[i], at
-            t, var = t + step, var + _PACING_VAR * step + 1e-9
-            predicted[i] = t
-            predicted_var[i] = var
-            if observed[i]:
-                window = windows[i]
-                gain = var / (var + (window * window / 12 + jitter_var))
-                t += gain * (anchors[i] - window / 2 - offset - t)
-                u -= gain * (1 + u)
-                var *= 1 - gain
-            starts[i] = t
-            doubts[i] = var
-            shares[i] = u
+        # found, from the first chunk's start; the fit ran its forward pass (for an offset of
+        # zero, with each start's share of the offset: its doubt counts only where
+        # observations brought it in). Here the backward pass, into the same lists.
+        starts, doubts, shares = chunks.start, chunks.doubt, chunks.share
+        predicted, predicted_var = chunks.predicted, chunks.predicted_var
+        u = shares[-1]
+        t = starts[-1] + u * offset
+        var = doubts[-1]
         smoothed, smoothed_var, smoothed_u = t, var, u
         if complete:
             # The last word ends where the audio does.
-            step = rate * chunks.paced[-1]
+            step = chunks.rate[-1] * chunks.paced[-1]
             end_var = var + _PACING_VAR * step + 1e-9
             gain = end_var / (end_var + _END_SD**2)
             back = var / end_var
             smoothed = t + back * gain * (self.received - t - step)
             smoothed_var = var - back * back * gain * end_var
             smoothed_u = u - back * gain * u
-            starts[-1], doubts[-1], shares[-1] = smoothed, smoothed_var, smoothed_u
+        starts[-1], doubts[-1], shares[-1] = smoothed, smoothed_var, smoothed_u
         for i in range(n - 2, -1, -1):
             gain = doubts[i] / predicted_var[i + 1]
-            smoothed = starts[i] + gain * (smoothed - predicted[i + 1])
-            smoothed_var = doubts[i] + gain * gain * (smoothed_var - predicted_var[i + 1])
             fu = shares[i]
+            shift = fu * offset
+            smoothed = starts[i] + shift + gain * (smoothed - predicted[i + 1] - shift)
+            smoothed_var = doubts[i] + gain * gain * (smoothed_var - predicted_var[i + 1])
             smoothed_u = fu + gain * (smoothed_u - fu)
             starts[i] = smoothed
             doubts[i] = smoothed_var
             shares[i] = smoothed_u
+        rates, observed, anchors, windows = (chunks.rate, chunks.observed, chunks.anchor,
+                                             chunks.window)
         # Chunk by chunk: first what the arrivals say for sure of its start, give or take the
         # jitter, in order after the one before (the next chunk's start, too: it bounds this
         # one's words); then its words, paced at the rate, squeezed into the time to the next
@@ -492,6 +507,12 @@ class Timeline:
         sqrt = math.sqrt
         early = jitter - offset  # before any audio
         start = self._prior[0]  # the floor for the first chunk
+        # A chunk whose next one starts before `sure` is heard whole (its words end before
+        # that start), whatever its margin: while nothing else came between them, the words
+        # up to it are not placed.
+        sure = -math.inf if played is None else (
+            (played if played < received else received) - _MAX_MARGIN)
+        heard_to = 0
         for i in range(-1, n):
             k = i + 1
             if k < n:  # the next chunk's start, in order after this one's
@@ -513,6 +534,9 @@ class Timeline:
                 starts[k] = start
                 room = start - floor
                 if i < 0:
+                    continue
+                if start <= sure and firsts[i] == heard_to and lasts[i] == firsts[k]:
+                    heard_to = lasts[i]
                     continue
             elif complete:
                 room = received - start
@@ -541,6 +565,7 @@ class Timeline:
             if played is not None and _unheard(words[firsts[i]], played, received):
                 break  # heard stops here at the latest
         self._offset = offset
+        return heard_to
 
     def compact(self, played: float) -> None:
         """Fold words that ended well before ``played`` into plain text.
@@ -596,10 +621,11 @@ class Timeline:
         """
         if not self.has_audio:
             return self.text()  # nothing to play: everything received was seen
-        self._align(complete, played)
+        sure = self._align(complete, played)
         received = self.received
-        out: list[str] = list(self._done)
-        for w in self.words:
+        words = self.words
+        out: list[str] = self._done + [w.text for w in words[:sure]]
+        for w in itertools.islice(words, sure, None):
             if _unheard(w, played, received):
                 break
             out.append(w.text)

@@ -26,7 +26,13 @@ Without that wait the reply to one note could land in the same burst as the next
 answering"), as it is in the field: two model turns at once is a scenario the field does not
 have.
 
+``--words 40 --played 0.6`` scripts field-like turns instead: 40 frames of 40 ms with a word
+each, the app reporting playback as a player does (``session.playback.played``), the user
+cutting in once it has played 60 % of the turn, so the session works out what was heard of a
+turn of that length, as it does in the field.
+
     python benchmarks/injection_latency.py [--n 500] [--channel client_content]
+                                           [--words 5] [--played FRACTION]
 """
 
 from __future__ import annotations
@@ -51,9 +57,17 @@ from gemini_live_interrupt import Channel, InjectionPolicy, InterruptAwareSessio
 from gemini_live_interrupt.testing import FakeLiveServer
 
 PCM = base64.b64encode(b"\x01\x00" * 960).decode()
-TURN = [json.dumps({"serverContent": {"modelTurn": {"parts": [{"inlineData": {
-    "mimeType": "audio/pcm;rate=24000", "data": PCM}}]}, "outputTranscription": {
-    "text": f" word{i}"}}}) for i in range(5)]
+CHUNK_BYTES = 960 * 2  # 40 ms a frame
+
+
+def turn(words: int) -> list[str]:
+    """A scripted turn: ``words`` frames of 40 ms of audio and one transcript word each."""
+    return [json.dumps({"serverContent": {"modelTurn": {"parts": [{"inlineData": {
+        "mimeType": "audio/pcm;rate=24000", "data": PCM}}]}, "outputTranscription": {
+        "text": f" word{i}"}}}) for i in range(words)]
+
+
+
 BARGE = json.dumps({"serverContent": {"inputTranscription": {"text": " wait"},
                                       "interrupted": True}})
 DONE = json.dumps({"serverContent": {"turnComplete": True}})
@@ -79,6 +93,7 @@ class Timed(InterruptAwareSession):
     returned: list[float]  # flag -> inject returned (the SDK handed the frame to the socket)
     entered_cpu: list[float]
     turns_read = 0
+    played_chunks = 0  # of the current turn, as the app reported them
 
     async def __aenter__(self) -> Timed:
         await super().__aenter__()
@@ -150,7 +165,8 @@ class ServerThread:
         self.loop.close()
 
 
-async def run(n: int, channel: Channel | None) -> tuple[Timed, list[float]]:
+async def run(n: int, channel: Channel | None, words: int = 5,
+              played: float | None = None) -> tuple[Timed, list[float]]:
     remote = ServerThread()
     server = remote.server
     await remote.call(server.start())
@@ -162,10 +178,20 @@ async def run(n: int, channel: Channel | None) -> tuple[Timed, list[float]]:
             kind = NOTE_KIND[session.policy.channel]
             starts_reply = session.policy.channel in STARTS_REPLY
 
+            # With `played`, the app reports playback as a player does, and its speaker is
+            # that far into each turn when the user cuts in (the rest is still buffered).
+            to_play = 0 if played is None else round(played * words)
+
             async def app() -> None:
                 while True:
+                    heard = session.played_chunks = 0
                     async for message in session.receive():
                         content = message.server_content
+                        if heard < to_play and message.data:
+                            session.playback.played(nbytes=CHUNK_BYTES)
+                            heard += 1
+                            session.played_chunks = heard
+                            remote.notify()
                         if content is not None and content.turn_complete:
                             session.turns_read += 1
                             remote.notify()  # wakes server.wait_for on the app's progress
@@ -180,9 +206,12 @@ async def run(n: int, channel: Channel | None) -> tuple[Timed, list[float]]:
             await wait_for(lambda: any(m.kind == "setup" for m in server.received))
             round_trips: list[float] = []
             read = 0
+            frames = turn(words)
             for i in range(n):
-                for frame in TURN:
+                for frame in frames:
                     await remote.call(server.send_raw(frame))
+                if to_play:  # the speaker has played its share before the user cuts in
+                    await wait_for(lambda: session.played_chunks >= to_play)
                 count = notes()
                 replies = len(server.turns)
                 sent_at = server.now()
@@ -217,10 +246,20 @@ def main() -> None:
     ap.add_argument("--n", type=int, default=500)
     ap.add_argument("--channel", choices=get_args(Channel), default=None,
                     help="the note's channel (default: the model table's, context_update)")
+    ap.add_argument("--words", type=int, default=5,
+                    help="words in each scripted turn, one 40 ms audio frame each (default 5)")
+    ap.add_argument("--played", type=float, default=None, metavar="FRACTION",
+                    help="the app reports playback, and has played this share of each turn "
+                         "when the user cuts in (default: no reports, the user cuts in at once)")
     args = ap.parse_args()
+    if args.words < 1 or not (args.played is None or 0 <= args.played <= 1):
+        ap.error("--words must be at least 1 and --played within 0..1")
     t0 = time.monotonic()
-    session, trips = asyncio.run(run(args.n, args.channel))
-    print(f"injection latency over {args.n} barge-ins, channel {session.policy.channel}; "
+    session, trips = asyncio.run(run(args.n, args.channel, args.words, args.played))
+    cut = ("at once, no playback reports" if args.played is None
+           else f"{args.played:.0%} into it, playback reported")
+    print(f"injection latency over {args.n} barge-ins on {args.words}-word turns (cut {cut}), "
+          f"channel {session.policy.channel}; "
           f"nproc={os.cpu_count()}, python {sys.version.split()[0]}, "
           f"google-genai {google.genai.__version__}; {time.monotonic() - t0:.1f} s")
     print(f"{'measure':<58}{'p50 ms':>9}{'p99 ms':>9}{'max ms':>9}")

@@ -32,9 +32,13 @@ and two runs of an arm agree to 0.002 %, but the heap's layout when the process 
 pymalloc's pools and the C allocator's bins are filled, where the attribute names the type
 cache hashes by address land: a few more objects, a longer environment or path) moves a
 wrapper's count by 1-4 k instructions a message, as much as a real change. So every worker
-gets the same small environment, and each arm runs in ``--layouts`` processes (3; CI uses 6),
-each first allocating a different number of small and large objects; the figures are their
-mean, and the spread of the per-layout ratios is printed. The session's clock
+gets the same small environment, and each arm runs in ``--layouts`` processes (3; CI uses 8),
+each with an environment of another length (copied into the heap at start-up, before any
+object of ours, as a venv's paths are: with one length for all, one venv read 1.014 where a
+clean clone read 1.016, and a few bytes more of environment and script path moved a
+six-layout mean by 0.0014) and first allocating a different number of small and large
+objects; the figures are their mean, and the spread of the per-layout ratios is printed.
+The session's clock
 is a virtual one that follows the stream (the frames' audio times), so its playback estimate,
 and the note's text, are the same on every run.
 
@@ -473,8 +477,9 @@ def run_arms(arms: list[tuple[str, str, str]], lib: str, tmp: str,
         # environment is copied into its heap at start-up, and a larger one moved the spoken
         # turn's ratio by up to 0.004 (the addresses the type cache hashes by, the C
         # allocator's bins). The venv's and the repository's paths still differ between
-        # machines; the layouts spread over the rest.
-        env = {"PYTHONHASHSEED": "0", "LANG": "C.UTF-8", "PATH": "/usr/bin:/bin"}
+        # machines: the layouts vary the environment's length too, and spread over the rest.
+        env = {"PYTHONHASHSEED": "0", "LANG": "C.UTF-8", "PATH": "/usr/bin:/bin",
+               "LAYOUT": "x" * (layout * 997 % 4096)}
         # The 0.1.0 venv runs from "/" so the repo's package cannot shadow its own.
         cwd = "/" if label.startswith("0.1.0") else os.path.dirname(HERE)
         running.append((label, out, subprocess.Popen(

@@ -110,10 +110,15 @@ def wire(frame: dict[str, object]) -> types.LiveServerMessage:
 AUDIO_PART = {"inlineData": {"mimeType": "audio/pcm;rate=16000", "data": "AAAAAA=="}}
 
 
-def test_a_lone_audio_chunk_takes_the_short_path_and_says_the_same() -> None:
-    m = wire({"serverContent": {"modelTurn": {"parts": [AUDIO_PART]}}})
-    assert model_output(m) == (4, 16000)
-    assert events_of(m) == [ModelAudio(4, 16000)]
+@pytest.mark.parametrize(("mime", "rate"), [
+    ("audio/pcm;rate=16000", 16000), ("audio/pcm;rate=24000", 24000), ("audio/pcm", 24000),
+    ("audio/pcm;rate=48000", 48000),
+])
+def test_a_lone_audio_chunk_takes_the_short_path_and_says_the_same(mime: str, rate: int) -> None:
+    part = {"inlineData": {"mimeType": mime, "data": "AAAAAA=="}}
+    m = wire({"serverContent": {"modelTurn": {"parts": [part]}}})
+    assert model_output(m) == (4, rate)
+    assert events_of(m) == [ModelAudio(4, rate)]
 
 
 def test_a_lone_transcript_chunk_takes_the_short_path_and_says_the_same() -> None:

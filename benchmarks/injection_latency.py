@@ -67,7 +67,6 @@ def turn(words: int) -> list[str]:
         "text": f" word{i}"}}}) for i in range(words)]
 
 
-
 BARGE = json.dumps({"serverContent": {"inputTranscription": {"text": " wait"},
                                       "interrupted": True}})
 DONE = json.dumps({"serverContent": {"turnComplete": True}})
@@ -180,7 +179,7 @@ async def run(n: int, channel: Channel | None, words: int = 5,
 
             # With `played`, the app reports playback as a player does, and its speaker is
             # that far into each turn when the user cuts in (the rest is still buffered).
-            to_play = 0 if played is None else round(played * words)
+            to_play = 0 if played is None else max(1, round(played * words))
 
             async def app() -> None:
                 while True:
@@ -252,8 +251,8 @@ def main() -> None:
                     help="the app reports playback, and has played this share of each turn "
                          "when the user cuts in (default: no reports, the user cuts in at once)")
     args = ap.parse_args()
-    if args.words < 1 or not (args.played is None or 0 <= args.played <= 1):
-        ap.error("--words must be at least 1 and --played within 0..1")
+    if args.words < 1 or not (args.played is None or 0 < args.played <= 1):
+        ap.error("--words must be at least 1 and --played more than 0 and at most 1")
     t0 = time.monotonic()
     session, trips = asyncio.run(run(args.n, args.channel, args.words, args.played))
     cut = ("at once, no playback reports" if args.played is None

@@ -48,6 +48,7 @@ from _common import CONFIG, MODEL
 from gemini_live_interrupt import InterruptAwareSession, Interruption
 from gemini_live_interrupt.testing import FakeLiveServer, Quirks, ServiceTiming, SimulatedSpeaker
 from gemini_live_interrupt.testing._model import speak
+from gemini_live_interrupt.testing._truth import word_error
 
 STORIES = [
     "Once upon a time a small robot lived in a lighthouse by the sea. Every night it counted the "
@@ -99,18 +100,6 @@ def hard(rng: random.Random) -> Scenario:
 
 
 FAMILIES = {"easy": easy, "hard": hard}
-
-
-def word_error(a: str, b: str) -> int:
-    """Word-level edit distance."""
-    x, y = a.split(), b.split()
-    prev = list(range(len(y) + 1))
-    for i, wx in enumerate(x, 1):
-        cur = [i]
-        for j, wy in enumerate(y, 1):
-            cur.append(min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (wx != wy)))
-        prev = cur
-    return prev[-1]
 
 
 async def run(s: Scenario, *, family: str, reports: bool,

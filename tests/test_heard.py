@@ -520,3 +520,14 @@ def test_heard_reads_what_placing_every_word_gives() -> None:
                 want += w.text
             assert got == want, (seed, fraction)
     assert skipped > 100  # the short cut was taken, and checked
+
+
+def test_word_error_counts_word_edits() -> None:
+    from gemini_live_interrupt.testing._truth import word_error
+
+    assert word_error("", "") == 0
+    assert word_error(" the small robot", "the  small robot") == 0  # whitespace is no word
+    assert word_error("the small robot", "the robot") == 1  # one left out
+    assert word_error("the small robot", "the big robot") == 1  # one changed
+    assert word_error("the robot", "the small robot lived") == 2
+    assert word_error("a b c", "") == 3

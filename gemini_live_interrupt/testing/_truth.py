@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-__all__ = ["heard_words"]
+__all__ = ["heard_words", "word_error"]
 
 
 def heard_words(words: Sequence[tuple[str, float, float]], played: float) -> str:
@@ -19,3 +19,16 @@ def heard_words(words: Sequence[tuple[str, float, float]], played: float) -> str
             break
         out.append(text)
     return "".join(out)
+
+
+def word_error(a: str, b: str) -> int:
+    """Word-level edit distance between ``a`` and ``b`` (words split on whitespace): how far
+    a ``heard`` is from the truth, as the accuracy benchmark and the framework tests count it."""
+    x, y = a.split(), b.split()
+    prev = list(range(len(y) + 1))
+    for i, wx in enumerate(x, 1):
+        cur = [i]
+        for j, wy in enumerate(y, 1):
+            cur.append(min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (wx != wy)))
+        prev = cur
+    return prev[-1]

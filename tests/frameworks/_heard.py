@@ -19,6 +19,7 @@ import pytest
 
 from gemini_live_interrupt import InterruptAwareSession, Interruption, enable_interrupt_resume
 from gemini_live_interrupt.testing import ModelTurn, SimulatedSpeaker
+from gemini_live_interrupt.testing._truth import word_error
 
 from ._scaled import scaled
 
@@ -136,18 +137,6 @@ class Speaker(SimulatedSpeaker):
         at = self._cuts[cut][2]
         assert at is not None
         return at
-
-
-def word_error(a: str, b: str) -> int:
-    """Word-level edit distance (as benchmarks/heard_accuracy.py measures it)."""
-    x, y = a.split(), b.split()
-    prev = list(range(len(y) + 1))
-    for i, wx in enumerate(x, 1):
-        cur = [i]
-        for j, wy in enumerate(y, 1):
-            cur.append(min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (wx != wy)))
-        prev = cur
-    return prev[-1]
 
 
 async def until(predicate: Callable[[], bool], timeout: float = 10.0) -> None:  # noqa: ASYNC109

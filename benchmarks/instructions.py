@@ -32,11 +32,11 @@ and two runs of an arm agree to 0.002 %, but the heap's layout when the process 
 pymalloc's pools and the C allocator's bins are filled, where the attribute names the type
 cache hashes by address land: a few more objects, a longer environment or path) moves a
 wrapper's count by 1-4 k instructions a message, as much as a real change. So every worker
-gets the same small environment, and each arm runs in ``--layouts`` processes (3; CI uses 8),
-each with an environment of another length (copied into the heap at start-up, before any
-object of ours, as a venv's paths are: with one length for all, one venv read 1.014 where a
-clean clone read 1.016, and a few bytes more of environment and script path moved a
-six-layout mean by 0.0014) and first allocating a different number of small and large
+gets the same small environment but for its length, and each arm runs in ``--layouts``
+processes (3; CI uses 8), each with an environment of another length (copied into the heap at
+start-up, before any object of ours, as a venv's paths are: with one length for all, one venv
+read 1.014 where a clean clone read 1.016, and a few bytes more of environment and script path
+moved a six-layout mean by 0.0014) and first allocating a different number of small and large
 objects; the figures are their mean, and the spread of the per-layout ratios is printed.
 The session's clock
 is a virtual one that follows the stream (the frames' audio times), so its playback estimate,

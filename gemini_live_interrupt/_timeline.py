@@ -621,11 +621,11 @@ class Timeline:
         """
         if not self.has_audio:
             return self.text()  # nothing to play: everything received was seen
-        sure = self._align(complete, played)
+        known = self._align(complete, played)  # words surely heard, from the first
         received = self.received
         words = self.words
-        out: list[str] = self._done + [w.text for w in words[:sure]]
-        for w in itertools.islice(words, sure, None):
+        out: list[str] = self._done + [w.text for w in words[:known]]
+        for w in itertools.islice(words, known, None):
             if _unheard(w, played, received):
                 break
             out.append(w.text)

@@ -165,11 +165,11 @@ def _unheard(w: _Word, played: float, received: float) -> bool:
         # Every byte received has played: the whole transcript of that audio was heard (a
         # paced word may run past the end of it; a timestamped one is where it says).
         return ((w.timed or w.start > received - _DRY_TOLERANCE)
-                and (w.start + w.end) / 2 > received + 1e-6)
+                and (w.start + w.end) * 0.5 > received + 1e-6)
     # A word counts once most of it has been played; a few ms of rounding don't cut it. An
     # estimated one, once its midpoint is surely in.
     cut = (played if played < received else received) - w.margin
-    return w.end > cut + 1e-6 and (w.start + w.end) / 2 > cut
+    return w.end > cut + 1e-6 and (w.start + w.end) * 0.5 > cut
 
 
 class _Chunks:
@@ -302,7 +302,7 @@ class Timeline:
                     is_open = False
                 continue
             anchor = w.anchor
-            if anchor >= 0 or not is_open:
+            if anchor >= 0.0 or not is_open:
                 if is_open:
                     paceds.append(paced)
                     lasts.append(last)
@@ -316,7 +316,7 @@ class Timeline:
                 # way). Chunks that follow it before more audio may run further ahead: they
                 # are paced after it. Before any audio, or after a complete turn's last audio,
                 # a chunk says less.
-                observed.append(anchor > 0 and (not is_open or anchor != current)
+                observed.append(anchor > 0.0 and (not is_open or anchor != current)
                                 and (not complete or anchor < received))
                 firsts.append(i)
                 anchors.append(anchor)
@@ -326,7 +326,7 @@ class Timeline:
                 paced = 0.0
                 is_open = True
             weight = w.weight
-            if weight < 0:
+            if weight < 0.0:
                 weight = w.weight = _weight(w.text)
             paced += weight
             position += weight
@@ -378,33 +378,36 @@ class Timeline:
         # The smoother's chunk start (for an offset of zero), its variance and its share.
         a, var, u = self._prior[0], self._prior[1], 0.0
         rate = 0.0  # the rate of the chunk before, as the fit left it
+        # The model's constants as locals (a global costs more to read, in every chunk).
+        pacing_var, pacing_k0, rate_drift = _PACING_VAR, _PACING_K0, _RATE_DRIFT
+        min_rate, max_rate = _MIN_RATE, _MAX_RATE
         for i, position in enumerate(positions):
             # Predict: t += k * syllables (paced speech), the rate drifting a little.
             s = position - previous
             step = rate * s
-            a, var = a + step, var + _PACING_VAR * step + 1e-9
+            a, var = a + step, var + pacing_var * step + 1e-9
             predicted[i] = a
             predicted_var[i] = var
-            if s > 0:
+            if s > 0.0:
                 m0 += s * m2
-                p00 += 2 * s * p02 + s * s * p22 + _PACING_K0 * s
+                p00 += 2.0 * s * p02 + s * s * p22 + pacing_k0 * s
                 p01 += s * p12
                 p02 += s * p22
-                p22 += _RATE_DRIFT * s
+                p22 += rate_drift * s
             previous = position
             if observed[i]:
                 if i == final:
                     self._state = (m0, p00, m1, p11, m2, p22)
                 window = windows[i]
-                r = window * window / 12 + jitter_var
-                z = anchors[i] - window / 2
+                r = window * window / 12.0 + jitter_var
+                z = anchors[i] - window * 0.5
                 gain = var / (var + r)
                 a += gain * (z - a)
-                u -= gain * (1 + u)
-                var *= 1 - gain
+                u -= gain * (1.0 + u)
+                var *= 1.0 - gain
                 miss = z - m0 - m1
                 if seen and measure:  # the first observed chunk is what sets the offset
-                    surprise += miss * miss - (p00 + 2 * p01 + p11 + r)
+                    surprise += miss * miss - (p00 + 2.0 * p01 + p11 + r)
                 seen += 1
                 # Update on the window: t + o arrived in it.
                 ph0, ph1, ph2 = p00 + p01, p01 + p11, p02 + p12
@@ -419,7 +422,7 @@ class Timeline:
                 p00 -= g0 * ph0
                 p11 -= g1 * ph1
                 p22 -= g2 * ph2
-            rate = rates[i] = (_MIN_RATE if m2 < _MIN_RATE else _MAX_RATE if m2 > _MAX_RATE
+            rate = rates[i] = (min_rate if m2 < min_rate else max_rate if m2 > max_rate
                                else m2)
             starts[i] = a
             doubts[i] = var
@@ -429,9 +432,9 @@ class Timeline:
         if complete:
             # One more step: the last word ends where the audio does.
             s = position + chunks.paced[-1] - previous
-            if s > 0:
+            if s > 0.0:
                 m0 += s * m2
-                p00 += 2 * s * p02 + s * s * p22 + _PACING_K0 * s
+                p00 += 2.0 * s * p02 + s * s * p22 + _PACING_K0 * s
                 p01 += s * p12
                 p02 += s * p22
             y = self.received - m0
@@ -519,7 +522,7 @@ class Timeline:
                 floor = start
                 start = starts[k]
                 anchor = anchors[k]
-                if anchor > 0:
+                if anchor > 0.0:
                     bound = anchor - windows[k] - jitter - offset
                     if bound > start:
                         start = bound
@@ -545,7 +548,7 @@ class Timeline:
             rate, at = rates[i], starts[i]
             length = rate * paceds[i]
             scale = 1.0
-            if room >= 0 and length > 0:
+            if room >= 0.0 and length > 0.0:
                 scale = room / length
                 if scale > _STRETCH:
                     scale = _STRETCH

@@ -49,10 +49,14 @@ bare arm in its own venv.
 Needs valgrind (with ``valgrind/callgrind.h``) and gcc: the client requests are inline-asm
 macros, so ``callgrind_regions.c`` is compiled at run time into a small library for ctypes.
 
-    python benchmarks/instructions.py [--check 1.03] [--orig-python /tmp/v010/bin/python]
+    python benchmarks/instructions.py [--check 1.03] [--check-flag 520000]
+        [--orig-python /tmp/v010/bin/python]
         [--layouts 3] [--streams "spoken turn,long turn,barge-ins"]
 
-``--check R`` exits 1 when the spoken turn's instructions wrapped/bare exceed ``R``.
+``--check R`` exits 1 when the spoken turn's instructions wrapped/bare exceed ``R``;
+``--check-flag N`` when the session's own count from the flag to the note's send (barge-ins
+stream) exceeds ``N``: the latency target's deterministic counterpart, so that a change that
+makes the barge-in path cost more fails CI even where the timed benchmark's noise hides it.
 """
 
 from __future__ import annotations
@@ -541,8 +545,9 @@ def ratio(wrapped: Counts, bare: Counts, stream: str) -> float:
 
 
 def report(results: dict[str, list[dict[str, Any]] | str],
-           names: list[str]) -> dict[str, float]:
-    """Print the tables; return the wrapped/bare ratio per stream for this package."""
+           names: list[str]) -> tuple[dict[str, float], dict[str, float]]:
+    """Print the tables; return, for this package, the wrapped/bare ratio per stream and the
+    session's own count from the flag to the note's send per stream with barge-ins."""
     for label, r in results.items():
         if isinstance(r, str):
             print(f"{label}: {r}")
@@ -565,6 +570,7 @@ def report(results: dict[str, list[dict[str, Any]] | str],
         head += f"{'0.1.0 extra':>13}{'ratio':>7}"
     print(head)
     ratios: dict[str, float] = {}
+    flags: dict[str, float] = {}
     for stream in names:
         for kind in KINDS:
             if (stream, kind) not in b.per_kind:
@@ -588,8 +594,9 @@ def report(results: dict[str, list[dict[str, Any]] | str],
                 # to the SDK's send (the SDK's parse of the flag, the session's bookkeeping,
                 # the loop's turns until the note's task runs, the note written) less the
                 # bare SDK's whole message (its parse and those turns).
+                flags[stream] = w.before.get(stream, 0) / n - bare_ir
                 line = (f"{'  the session, flag to the send (flag, note written)':<52}"
-                        f"{w.before.get(stream, 0) / n - bare_ir:>+11,.0f}{'':>7}")
+                        f"{flags[stream]:>+11,.0f}{'':>7}")
                 if orig:
                     line += f"{orig[1].before.get(stream, 0) / n - o_bare:>+13,.0f}"
                 print(line)
@@ -626,13 +633,16 @@ def report(results: dict[str, list[dict[str, Any]] | str],
         print(f"bare SDK in the 0.1.0 venv against ours, all streams: "
               f"{sum(orig[0].total(s) for s in names) / sum(b.total(s) for s in names):.4f} "
               f"(google-genai {ob[0]['genai']}, python {ob[0]['python']})")
-    return ratios
+    return ratios, flags
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--check", type=float, metavar="RATIO",
                     help="exit 1 if the spoken turn's instructions wrapped/bare exceed RATIO")
+    ap.add_argument("--check-flag", type=float, metavar="COUNT",
+                    help="exit 1 if the session's instructions from the flag to the note's "
+                         "send exceed COUNT on the barge-ins stream")
     ap.add_argument("--orig-python", default="/tmp/v010/bin/python",
                     help="python of a venv with gemini-live-interrupt==0.1.0 ('' to skip)")
     ap.add_argument("--spoken-words", type=int, default=40)
@@ -664,18 +674,28 @@ def main() -> None:
     summary = {name: {k: sum(1 for f in fs if f.kind == k) for k in KINDS if any(
         f.kind == k for f in fs)} for name, fs in frames.items()}
     print(f"streams: {json.dumps(summary)}")
-    ratios = report(results, list(frames))
+    ratios, flags = report(results, list(frames))
     valgrind = subprocess.run(["valgrind", "--version"], capture_output=True, text=True)
     print(f"{valgrind.stdout.strip()}; {len(arms)} arms x {args.layouts} layouts in "
           f"{time.monotonic() - t0:.0f} s (nproc={os.cpu_count()})")
     if not (args.orig_python and os.path.exists(args.orig_python)):
         print(f"0.1.0: not run (no {args.orig_python or 'interpreter'})")
     spoken_ratio = ratios["spoken turn"]
+    failed = False
     if args.check is not None:
         verdict = "ok" if spoken_ratio <= args.check else "FAILED"
         print(f"check: spoken turn wrapped/bare {spoken_ratio:.4f} <= {args.check}: {verdict}")
-        if spoken_ratio > args.check:
-            sys.exit(1)
+        failed = spoken_ratio > args.check
+    if args.check_flag is not None:
+        if "barge-ins" not in flags:
+            raise SystemExit("--check-flag needs the barge-ins stream")
+        flag = flags["barge-ins"]
+        verdict = "ok" if flag <= args.check_flag else "FAILED"
+        print(f"check: the session, flag to the note's send {flag:,.0f} <= "
+              f"{args.check_flag:,.0f} instructions: {verdict}")
+        failed = failed or flag > args.check_flag
+    if failed:
+        sys.exit(1)
 
 
 if __name__ == "__main__":

@@ -172,6 +172,14 @@ def _unheard(w: _Word, played: float, received: float) -> bool:
     return w.end > cut + 1e-6 and (w.start + w.end) * 0.5 > cut
 
 
+def _state(y: float, pyy: float, pyo: float, o: float, poo: float, k: float,
+           pkk: float) -> tuple[float, float, float, float, float, float]:
+    """The fit's state as a fold's prior takes it: (t, its variance, o, its variance, k, its
+    variance), from (y = t + o, o, k) and their covariances."""
+    ptt = pyy - 2.0 * pyo + poo
+    return (y - o, ptt if ptt > 0.0 else 0.0, o, poo, k, pkk)
+
+
 class _Chunks:
     """The untimed transcript chunks, as the alignment sees them: one list per field (a
     barge-in goes through them on the way to the note; lists cost less than an object each).
@@ -364,8 +372,11 @@ class Timeline:
         surprise, seen = 0.0, 0
         # The state (t, o, k) and its covariance, as plain floats: this runs for every chunk
         # of the turn when a barge-in asks what was heard, on the way to the note.
-        m0, p00, m1, p11, m2, p22 = self._prior
-        p01 = p02 = p12 = 0.0
+        # Kept as (y, o, k) with y = t + o, where the chunk arrives: an arrival then observes
+        # y alone, which takes a few operations off each update.
+        t0, ptt, o, poo, k, pkk = self._prior
+        y, pyy, pyo = t0 + o, ptt + poo, poo
+        pyk = pok = 0.0
         positions, observed, anchors, windows = (chunks.position, chunks.observed,
                                                  chunks.anchor, chunks.window)
         rates = chunks.rate = [0.0] * len(positions)
@@ -376,7 +387,7 @@ class Timeline:
         starts, doubts = chunks.start, chunks.doubt = [0.0] * n, [0.0] * n
         shares = chunks.share = [0.0] * n
         # The smoother's chunk start (for an offset of zero), its variance and its share.
-        a, var, u = self._prior[0], self._prior[1], 0.0
+        a, var, u = t0, ptt, 0.0
         rate = 0.0  # the rate of the chunk before, as the fit left it
         # The model's constants as locals (a global costs more to read, in every chunk).
         pacing_var, pacing_k0, rate_drift = _PACING_VAR, _PACING_K0, _RATE_DRIFT
@@ -389,15 +400,15 @@ class Timeline:
             predicted[i] = a
             predicted_var[i] = var
             if s > 0.0:
-                m0 += s * m2
-                p00 += 2.0 * s * p02 + s * s * p22 + pacing_k0 * s
-                p01 += s * p12
-                p02 += s * p22
-                p22 += rate_drift * s
+                y += s * k
+                pyy += 2.0 * s * pyk + s * s * pkk + pacing_k0 * s
+                pyo += s * pok
+                pyk += s * pkk
+                pkk += rate_drift * s
             previous = position
             if observed[i]:
                 if i == final:
-                    self._state = (m0, p00, m1, p11, m2, p22)
+                    self._state = _state(y, pyy, pyo, o, poo, k, pkk)
                 window = windows[i]
                 r = window * window / 12.0 + jitter_var
                 z = anchors[i] - window * 0.5
@@ -405,49 +416,48 @@ class Timeline:
                 a += gain * (z - a)
                 u -= gain * (1.0 + u)
                 var *= 1.0 - gain
-                miss = z - m0 - m1
-                if seen and measure:  # the first observed chunk is what sets the offset
-                    surprise += miss * miss - (p00 + 2.0 * p01 + p11 + r)
-                seen += 1
                 # Update on the window: t + o arrived in it.
-                ph0, ph1, ph2 = p00 + p01, p01 + p11, p02 + p12
-                sv = ph0 + ph1 + r
-                g0, g1, g2 = ph0 / sv, ph1 / sv, ph2 / sv
-                m0 += g0 * miss
-                m1 += g1 * miss
-                m2 += g2 * miss
-                p01 -= g0 * ph1
-                p02 -= g0 * ph2
-                p12 -= g1 * ph2
-                p00 -= g0 * ph0
-                p11 -= g1 * ph1
-                p22 -= g2 * ph2
-            rate = rates[i] = (min_rate if m2 < min_rate else max_rate if m2 > max_rate
-                               else m2)
+                miss = z - y
+                sv = pyy + r
+                if seen and measure:  # the first observed chunk is what sets the offset
+                    surprise += miss * miss - sv
+                seen += 1
+                gy, go, gk = pyy / sv, pyo / sv, pyk / sv
+                y += gy * miss
+                o += go * miss
+                k += gk * miss
+                poo -= go * pyo
+                pok -= go * pyk
+                pkk -= gk * pyk
+                pyo -= gy * pyo
+                pyk -= gy * pyk
+                pyy -= gy * pyy
+            rate = rates[i] = (min_rate if k < min_rate else max_rate if k > max_rate else k)
             starts[i] = a
             doubts[i] = var
             shares[i] = u
         if not observed[final]:
-            self._state = (m0, p00, m1, p11, m2, p22)
+            self._state = _state(y, pyy, pyo, o, poo, k, pkk)
         if complete:
-            # One more step: the last word ends where the audio does.
+            # One more step: the last word ends where the audio does (t, not y, is observed).
             s = position + chunks.paced[-1] - previous
             if s > 0.0:
-                m0 += s * m2
-                p00 += 2.0 * s * p02 + s * s * p22 + _PACING_K0 * s
-                p01 += s * p12
-                p02 += s * p22
-            y = self.received - m0
-            sv = p00 + _END_SD**2
-            g1, g2 = p01 / sv, p02 / sv
-            m1 += g1 * y
-            m2 += g2 * y
-            p11 -= g1 * p01
-            rates[-1] = _MIN_RATE if m2 < _MIN_RATE else _MAX_RATE if m2 > _MAX_RATE else m2
-        self._offset_var = p11
+                y += s * k
+                pyy += 2.0 * s * pyk + s * s * pkk + _PACING_K0 * s
+                pyo += s * pok
+                pyk += s * pkk
+            miss = self.received - (y - o)
+            sv = pyy - 2.0 * pyo + poo + _END_SD**2
+            pto, ptk = pyo - poo, pyk - pok  # t's covariance with o and with k
+            go, gk = pto / sv, ptk / sv
+            o += go * miss
+            k += gk * miss
+            poo -= go * pto
+            rates[-1] = _MIN_RATE if k < _MIN_RATE else _MAX_RATE if k > _MAX_RATE else k
+        self._offset_var = poo
         self._surprise = surprise / (seen - 1) if seen > 1 else 0.0
         self._observed = seen
-        return m1
+        return o
 
     def _align(self, complete: bool, played: float | None = None) -> int:
         """Estimate the start and end of every untimed word; with ``played``, only of those

@@ -663,6 +663,8 @@ def main() -> None:
         raise SystemExit("needs valgrind (apt-get install valgrind)")
     if "spoken turn" not in args.streams.split(","):
         raise SystemExit("the streams must include the spoken turn")
+    if args.check_flag is not None and "barge-ins" not in args.streams.split(","):
+        raise SystemExit("--check-flag needs the barge-ins stream")
     t0 = time.monotonic()
     arms = [("sdk", sys.executable, "sdk"), ("ours", sys.executable, "ours")]
     if args.orig_python and os.path.exists(args.orig_python):
@@ -687,8 +689,6 @@ def main() -> None:
         print(f"check: spoken turn wrapped/bare {spoken_ratio:.4f} <= {args.check}: {verdict}")
         failed = spoken_ratio > args.check
     if args.check_flag is not None:
-        if "barge-ins" not in flags:
-            raise SystemExit("--check-flag needs the barge-ins stream")
         flag = flags["barge-ins"]
         verdict = "ok" if flag <= args.check_flag else "FAILED"
         print(f"check: the session, flag to the note's send {flag:,.0f} <= "

@@ -183,13 +183,13 @@ async def run(n: int, channel: Channel | None, words: int = 5,
 
             async def app() -> None:
                 while True:
-                    heard = session.played_chunks = 0
+                    reported = session.played_chunks = 0
                     async for message in session.receive():
                         content = message.server_content
-                        if heard < to_play and message.data:
+                        if reported < to_play and message.data:
                             session.playback.played(nbytes=CHUNK_BYTES)
-                            heard += 1
-                            session.played_chunks = heard
+                            reported += 1
+                            session.played_chunks = reported
                             remote.notify()
                         if content is not None and content.turn_complete:
                             session.turns_read += 1

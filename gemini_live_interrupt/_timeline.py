@@ -172,7 +172,7 @@ def _unheard(w: _Word, played: float, received: float) -> bool:
     return w.end > cut + 1e-6 and (w.start + w.end) * 0.5 > cut
 
 
-def _state(y: float, pyy: float, pyo: float, o: float, poo: float, k: float,
+def _as_prior(y: float, pyy: float, pyo: float, o: float, poo: float, k: float,
            pkk: float) -> tuple[float, float, float, float, float, float]:
     """The fit's state as a fold's prior takes it: (t, its variance, o, its variance, k, its
     variance), from (y = t + o, o, k) and their covariances."""
@@ -370,10 +370,10 @@ class Timeline:
         jitter = jitter or _JITTER
         jitter_var = jitter * jitter
         surprise, seen = 0.0, 0
-        # The state (t, o, k) and its covariance, as plain floats: this runs for every chunk
-        # of the turn when a barge-in asks what was heard, on the way to the note.
-        # Kept as (y, o, k) with y = t + o, where the chunk arrives: an arrival then observes
-        # y alone, which takes a few operations off each update.
+        # The state and its covariance, as plain floats (this runs for every chunk of the turn
+        # when a barge-in asks what was heard, on the way to the note), kept as (y, o, k) with
+        # y = t + o, where the chunk arrives: an arrival then observes y alone, which takes a
+        # few operations off each update.
         t0, ptt, o, poo, k, pkk = self._prior
         y, pyy, pyo = t0 + o, ptt + poo, poo
         pyk = pok = 0.0
@@ -408,7 +408,7 @@ class Timeline:
             previous = position
             if observed[i]:
                 if i == final:
-                    self._state = _state(y, pyy, pyo, o, poo, k, pkk)
+                    self._state = _as_prior(y, pyy, pyo, o, poo, k, pkk)
                 window = windows[i]
                 r = window * window / 12.0 + jitter_var
                 z = anchors[i] - window * 0.5
@@ -437,13 +437,13 @@ class Timeline:
             doubts[i] = var
             shares[i] = u
         if not observed[final]:
-            self._state = _state(y, pyy, pyo, o, poo, k, pkk)
+            self._state = _as_prior(y, pyy, pyo, o, poo, k, pkk)
         if complete:
             # One more step: the last word ends where the audio does (t, not y, is observed).
             s = position + chunks.paced[-1] - previous
             if s > 0.0:
                 y += s * k
-                pyy += 2.0 * s * pyk + s * s * pkk + _PACING_K0 * s
+                pyy += 2.0 * s * pyk + s * s * pkk + pacing_k0 * s
                 pyo += s * pok
                 pyk += s * pkk
             miss = self.received - (y - o)
@@ -453,7 +453,7 @@ class Timeline:
             o += go * miss
             k += gk * miss
             poo -= go * pto
-            rates[-1] = _MIN_RATE if k < _MIN_RATE else _MAX_RATE if k > _MAX_RATE else k
+            rates[-1] = min_rate if k < min_rate else max_rate if k > max_rate else k
         self._offset_var = poo
         self._surprise = surprise / (seen - 1) if seen > 1 else 0.0
         self._observed = seen

@@ -13,9 +13,11 @@ sends, are replayed in-process, with no network, through the SDK's own
   ``turnComplete`` with ``usageMetadata``. Audio chunks are about 88 % of its messages;
 - ``long turn``: the same for 120 words (about 36 s of speech: past the 30 s after which the
   session folds heard words into plain text);
-- ``barge-ins``: four turns cut 2-3 s in by the user (``interrupted`` with the user's first
-  words in the same message, ``turnComplete``, five more words of input transcription), then
-  a short whole turn. The session's note (the model's default channel for a 2.5 model, a
+- ``barge-ins``: four turns of 30 words, sent three times faster than real time (the service
+  sends audio faster than it plays), cut 2-3 s in by the user, when 20-28 of their words have
+  come and the real-time playback estimate has 2-3 s of them played (``interrupted`` with
+  the user's first words in the same message, ``turnComplete``, five more words of input
+  transcription), then a short whole turn. The session's note (the model's default channel for a 2.5 model, a
   context update) is written and sent, so ``interrupted`` carries that cost too; the SDK's
   send of the note is also shown apart (its ``send_*`` methods are bracketed), and so is the
   session's own part from the flag to that send (the region up to the send, less the bare
@@ -91,6 +93,7 @@ RATE = 24000
 CHUNK_SECONDS = 0.04  # FakeLiveServer's default chunk_seconds
 SECONDS_PER_CHAR = 0.065  # the offline server's speech rate (testing/_model.py)
 MIN_WORD_SECONDS = 0.12
+BARGE_IN_SPEED = 3.0  # the barge-ins stream's output, times real time
 PUMP = 3  # event-loop turns per region: a message's background work runs within them
 EMPTY = 20  # empty regions per stream: the fixed cost of a region
 EMPTY_KIND = "empty"
@@ -133,8 +136,10 @@ def _words(n: int, offset: int = 0) -> list[str]:
     return [(" " if i + offset else "") + words[(i + offset) % len(words)] for i in range(n)]
 
 
-def model_turn(words: list[str], start: float, cut_at: float | None = None) -> list[Frame]:
-    """One spoken turn as the offline server sends it, cut ``cut_at`` seconds in (or whole)."""
+def model_turn(words: list[str], start: float, cut_at: float | None = None,
+               speed: float = 1.0) -> list[Frame]:
+    """One spoken turn as the offline server sends it, ``speed`` times faster than real time,
+    cut ``cut_at`` seconds after it began (or whole)."""
     plan: list[tuple[float, int, str]] = []  # (audio time, 0 transcript / 1 audio, text)
     t = 0.0
     for word in words:
@@ -144,16 +149,17 @@ def model_turn(words: list[str], start: float, cut_at: float | None = None) -> l
     plan.sort()
     frames: list[Frame] = []
     for at, kind, word in plan:
-        if cut_at is not None and at >= cut_at:
+        arrives = at / speed
+        if cut_at is not None and arrives >= cut_at:
             break
         if kind:
             frames.append(Frame(AUDIO, _json({"serverContent": {"modelTurn": {"parts": [{
                 "inlineData": {"mimeType": f"audio/pcm;rate={RATE}", "data": _CHUNK_B64}}]}}}),
-                start + at))
+                start + arrives))
         else:
             frames.append(Frame(TRANSCRIPT, _json({"serverContent": {"outputTranscription": {
-                "text": word}}}), start + at))
-    end = start + (min(t, cut_at) if cut_at is not None else t)
+                "text": word}}}), start + arrives))
+    end = start + (min(t / speed, cut_at) if cut_at is not None else t / speed)
     if cut_at is None:
         frames.append(Frame(GENERATION, _json({"serverContent": {"generationComplete": True}}),
                             end))
@@ -179,7 +185,9 @@ def barge_ins(count: int) -> list[Frame]:
     user = [" no", " I", " meant", " the", " other"]
     for b in range(count):
         cut = 2.0 + 0.25 * b
-        turn = model_turn(_words(30, offset=7 * b), t, cut_at=cut)
+        # Sent three times faster than it plays, as the service sends audio: at the cut most
+        # of the turn has come (20-28 of its words) and 2-3 s of it has played.
+        turn = model_turn(_words(30, offset=7 * b), t, cut_at=cut, speed=BARGE_IN_SPEED)
         t = turn[-1].at + 0.02
         frames += turn
         frames.append(Frame(INTERRUPTED, _json({"serverContent": {

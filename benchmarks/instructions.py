@@ -51,7 +51,7 @@ bare arm in its own venv.
 Needs valgrind (with ``valgrind/callgrind.h``) and gcc: the client requests are inline-asm
 macros, so ``callgrind_regions.c`` is compiled at run time into a small library for ctypes.
 
-    python benchmarks/instructions.py [--check 1.03] [--check-flag 480000]
+    python benchmarks/instructions.py [--check 1.03] [--check-flag 790000]
         [--orig-python /tmp/v010/bin/python]
         [--layouts 3] [--streams "spoken turn,long turn,barge-ins"]
 

@@ -14,14 +14,14 @@ sends, are replayed in-process, with no network, through the SDK's own
 - ``long turn``: the same for 120 words (about 36 s of speech: past the 30 s after which the
   session folds heard words into plain text);
 - ``barge-ins``: four turns of 30 words, sent three times faster than real time (the service
-  sends audio faster than it plays), cut 2-3 s in by the user, when 20-28 of their words have
-  come and the real-time playback estimate has 2-3 s of them played (``interrupted`` with
-  the user's first words in the same message, ``turnComplete``, five more words of input
-  transcription), then a short whole turn. The session's note (the model's default channel for a 2.5 model, a
-  context update) is written and sent, so ``interrupted`` carries that cost too; the SDK's
-  send of the note is also shown apart (its ``send_*`` methods are bracketed), and so is the
-  session's own part from the flag to that send (the region up to the send, less the bare
-  SDK's whole message: the count behind injection_latency.py's own-part figure).
+  sends audio faster than it plays), cut 2-3 s in by the user, when 20-27 of their words have
+  come and the real-time playback estimate has 2-3 s of them played (``interrupted`` with the
+  user's first words in the same message, ``turnComplete``, five more words of input
+  transcription), then a short whole turn. The session's note (the model's default channel for
+  a 2.5 model, a context update) is written and sent, so ``interrupted`` carries that cost
+  too; the SDK's send of the note is also shown apart (its ``send_*`` methods are bracketed),
+  and so is the session's own part from the flag to that send (the region up to the send, less
+  the bare SDK's whole message: the count behind injection_latency.py's own-part figure).
 
 Each message is one region: the app's ``anext()`` on ``receive()`` (the SDK's JSON and pydantic
 parse, and for the wrapped arm the session's bookkeeping) plus three event-loop turns, so the

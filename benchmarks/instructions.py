@@ -186,7 +186,7 @@ def barge_ins(count: int) -> list[Frame]:
     for b in range(count):
         cut = 2.0 + 0.25 * b
         # Sent three times faster than it plays, as the service sends audio: at the cut most
-        # of the turn has come (20-28 of its words) and 2-3 s of it has played.
+        # of the turn has come (20-27 of its words) and 2-3 s of it has played.
         turn = model_turn(_words(30, offset=7 * b), t, cut_at=cut, speed=BARGE_IN_SPEED)
         t = turn[-1].at + 0.02
         frames += turn

@@ -16,9 +16,10 @@ written up to ``inject``), without the event loop's turn between the two. The se
 its own event loop in another thread, so its callbacks do not run inside these spans; on a
 loaded machine the wall-clock p99 still holds preemptions (a 4 ms time slice), so the spans
 are also given in the thread's CPU time (``time.thread_time``). Beside them, the machine's own
-spread: the same loop of float arithmetic (sized at the start to about the session's median),
-timed in the same thread once after each barge-in; its p99/p50 is printed beside the
-session's, so that nobody reads the machine's tail as the session's.
+spread: the same loop of float arithmetic (sized at the start to take about 70 us, the
+session's median on the default script), timed in the same thread once after each barge-in;
+its p99/p50 is printed beside the session's, so that nobody reads the machine's tail as the
+session's.
 
 Each barge-in is a scripted turn (five audio + transcript frames), the barge-in frame, the
 note, then ``turnComplete``; the next barge-in starts only once the app has read that

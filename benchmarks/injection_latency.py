@@ -191,8 +191,8 @@ class ServerThread:
         self.loop.close()
 
 
-async def run(n: int, channel: Channel | None, words: int = 5, played: float | None = None,
-              steps: int = 0) -> tuple[Timed, list[float], list[float]]:
+async def run(n: int, channel: Channel | None, words: int, played: float | None,
+              steps: int) -> tuple[Timed, list[float], list[float]]:
     remote = ServerThread()
     server = remote.server
     await remote.call(server.start())
@@ -255,10 +255,9 @@ async def run(n: int, channel: Channel | None, words: int = 5, played: float | N
                                    and server.turns[-1].ended_at is not None)
                     read += 1
                 await wait_for(lambda r=read: session.turns_read >= r)  # type: ignore[misc]
-                if steps:
-                    start = time.perf_counter()
-                    fixed_work(steps)
-                    reference.append(time.perf_counter() - start)
+                start = time.perf_counter()
+                fixed_work(steps)
+                reference.append(time.perf_counter() - start)
                 if i % 50 == 0:
                     server.received.clear()
             reader.cancel()
@@ -286,7 +285,6 @@ def main() -> None:
     if args.words < 1 or not (args.played is None or 0 < args.played <= 1):
         ap.error("--words must be at least 1 and --played more than 0 and at most 1")
     t0 = time.monotonic()
-    # The reference work is sized to the session's own part at the median (five-word turns).
     steps = calibrate(7e-5)
     session, trips, reference = asyncio.run(run(args.n, args.channel, args.words, args.played,
                                                 steps))

@@ -39,10 +39,9 @@ processes (3; CI uses 8), each with an environment of another length (copied int
 start-up, before any object of ours, as a venv's paths are: with one length for all, one venv
 read 1.014 where a clean clone read 1.016, and a few bytes more of environment and script path
 moved a six-layout mean by 0.0014) and first allocating a different number of small and large
-objects; the figures are their mean, and the spread of the per-layout ratios is printed.
-The session's clock
-is a virtual one that follows the stream (the frames' audio times), so its playback estimate,
-and the note's text, are the same on every run.
+objects; the figures are their mean, and the spread of the per-layout ratios is printed. The
+session's clock is a virtual one that follows the stream (the frames' audio times), so its
+playback estimate, and the note's text, are the same on every run.
 
 With ``--orig-python`` (a venv holding ``gemini-live-interrupt==0.1.0`` and the same
 google-genai), that package's ``enable_interrupt_resume()`` patch is measured the same way, its

@@ -173,7 +173,7 @@ def _unheard(w: _Word, played: float, received: float) -> bool:
 
 
 def _as_prior(y: float, pyy: float, pyo: float, o: float, poo: float, k: float,
-           pkk: float) -> tuple[float, float, float, float, float, float]:
+              pkk: float) -> tuple[float, float, float, float, float, float]:
     """The fit's state as a fold's prior takes it: (t, its variance, o, its variance, k, its
     variance), from (y = t + o, o, k) and their covariances."""
     ptt = pyy - 2.0 * pyo + poo

@@ -163,14 +163,15 @@ def test_compare_runs_the_second_policy_as_the_first() -> None:
     # The same policy twice, at the top speed: run B must cut where run A did, with as many
     # words come. (A full collection of the cyclic garbage collector over the imported SDK
     # takes 20-30 ms, `speed` times that of conversation time; one landing in run B only, as
-    # run A's garbage made it, put a word more on B's side.)
+    # run A's garbage made it, put a word more on B's side, every time.) The seconds played
+    # are not compared: on a loaded machine when the flag reaches the speaker moves them by
+    # a tenth, within the same word.
     done = run("--compare", "context_update", "context_update", "--speed", "10")
     assert done.returncode == 0, done.stderr
     a, b = done.stdout.split("── B:")
-    cuts = [re.search(r"had played (\S+) s of\s+the story, so you heard (\d+ of the \d+) words",
-                      part) for part in (a, b)]
+    cuts = [re.search(r"so you heard (\d+ of the \d+) words", part) for part in (a, b)]
     assert cuts[0] and cuts[1], done.stdout
-    assert cuts[0].groups() == cuts[1].groups()
+    assert cuts[0].group(1) == cuts[1].group(1)
 
 
 def test_piped_into_head_it_exits_quietly() -> None:

@@ -144,8 +144,7 @@ def test_compare_plays_the_same_barge_in_under_two_policies() -> None:
     assert "── A: --policy context_update ─" in out and "── B: --policy client_content ─" in out
     a, b = out.split("── B:")
     assert "(word for word the note of run A)" in b  # the same note is not printed twice
-    cuts = [re.search(r"so you heard (\d+ of the \d+) words", part) for part in (a, b)]
-    assert cuts[0] and cuts[1] and cuts[0].group(1) == cuts[1].group(1)
+    assert_same_cut(a, b)
     table = out.split("Side by side (the same seed, the same barge-in):")[1].splitlines()
     rows = {line[:28].strip(): line[28:].split() for line in table if line.strip()}
     assert rows[""] == ["A:", "context_update", "B:", "client_content"]
@@ -160,18 +159,25 @@ def test_compare_plays_the_same_barge_in_under_two_policies() -> None:
 
 
 def test_compare_runs_the_second_policy_as_the_first() -> None:
-    # The same policy twice, at the top speed: run B must cut where run A did, with as many
-    # words come. (A full collection of the cyclic garbage collector over the imported SDK
-    # takes 20-30 ms, `speed` times that of conversation time; one landing in run B only, as
-    # run A's garbage made it, put a word more on B's side, every time.) The seconds played
-    # are not compared: on a loaded machine when the flag reaches the speaker moves them by
-    # a tenth, within the same word.
+    # The same policy twice, at the top speed: run B must cut the story where run A did.
+    # (A full collection of the cyclic garbage collector over the imported SDK takes 20-30 ms,
+    # `speed` times that of conversation time; one landing in run B only, as run A's garbage
+    # made it, put a word more on B's side, every time.)
     done = run("--compare", "context_update", "context_update", "--speed", "10")
     assert done.returncode == 0, done.stderr
-    a, b = done.stdout.split("── B:")
-    cuts = [re.search(r"so you heard (\d+ of the \d+) words", part) for part in (a, b)]
-    assert cuts[0] and cuts[1], done.stdout
-    assert cuts[0].group(1) == cuts[1].group(1)
+    assert_same_cut(*done.stdout.split("── B:"))
+
+
+def assert_same_cut(a: str, b: str) -> None:
+    """Runs A and B (their output) cut the story at the same word: as many of its words had
+    come when the flag did. What was heard may differ by a word or two: the speaker stops when
+    the flag reaches it, and on a loaded machine that moves by tenths of conversation seconds
+    at these speeds (measured with four busy processes on two cores: 11 to 13 words)."""
+    cuts = [re.search(r"so you heard (\d+) of the (\d+) words", part) for part in (a, b)]
+    assert cuts[0] and cuts[1], (a, b)
+    (heard_a, come_a), (heard_b, come_b) = (tuple(map(int, c.groups())) for c in cuts)
+    assert come_a == come_b
+    assert abs(heard_a - heard_b) <= 2 and heard_a > 0
 
 
 def test_piped_into_head_it_exits_quietly() -> None:

@@ -892,9 +892,14 @@ async def _demo(args: argparse.Namespace, printer: Printer) -> int:
         model = DEMO_MODEL
     auto = _channel_of("auto", model)
     runs = [(spec, _channel_of(spec, model)) for spec in specs]
-    _settle_heap(offline=not args.live)
     outcomes: list[Outcome] = []
     for i, (spec, channel) in enumerate(runs):
+        if i:
+            # The runs before leave reference cycles (their connection's tasks, coroutines and
+            # TLS buffers): collected now, not in the middle of this run, whose speed makes a
+            # collection's milliseconds tens of conversation milliseconds (run B of --compare
+            # at --speed 10 cut the same story with 34 words come against run A's 33).
+            gc.collect()
         printer.tags = {"run": chr(65 + i), "policy": spec} if len(runs) > 1 else {}
 
         def connected(i: int = i, spec: str = spec, channel: str = channel) -> None:
@@ -927,24 +932,6 @@ async def _demo(args: argparse.Namespace, printer: Printer) -> int:
     if len(outcomes) > 1:
         compare_table(outcomes, printer, auto_channel=auto)
     return 0
-
-
-def _settle_heap(*, offline: bool) -> None:
-    """Import what the runs use, then leave it out of the cyclic garbage collector's passes.
-
-    A full collection over the SDK's and pydantic's objects takes 20-30 ms, and the demo
-    plays up to ten times faster than real time: one landing mid-run stalled the client for
-    up to a third of a second of conversation time while the server's schedule ran on, and
-    where it landed depended on the garbage of the runs before (``--compare`` then cut the
-    same story with a word more come in run B). The objects frozen are the modules' own,
-    which live as long as the process anyway.
-    """
-    import google.genai.live  # noqa: F401
-
-    if offline:
-        import gemini_live_interrupt.testing  # noqa: F401
-    gc.collect()
-    gc.freeze()
 
 
 def _build_parser() -> argparse.ArgumentParser:

@@ -160,9 +160,8 @@ def test_compare_plays_the_same_barge_in_under_two_policies() -> None:
 
 def test_compare_runs_the_second_policy_as_the_first() -> None:
     # The same policy twice, at the top speed: run B must cut the story where run A did.
-    # (A full collection of the cyclic garbage collector over the imported SDK takes 20-30 ms,
-    # `speed` times that of conversation time; one landing in run B only, as run A's garbage
-    # made it, put a word more on B's side, every time.)
+    # (The garbage collector collecting run A's leftovers in the middle of run B, which the
+    # speed makes tens of conversation milliseconds, put a word more on B's side in 8 runs of 10.)
     done = run("--compare", "context_update", "context_update", "--speed", "10")
     assert done.returncode == 0, done.stderr
     assert_same_cut(*done.stdout.split("── B:"))
@@ -170,14 +169,10 @@ def test_compare_runs_the_second_policy_as_the_first() -> None:
 
 def assert_same_cut(a: str, b: str) -> None:
     """Runs A and B (their output) cut the story at the same word: as many of its words had
-    come when the flag did. What was heard may differ by a word or two: the speaker stops when
-    the flag reaches it, and on a loaded machine that moves by tenths of conversation seconds
-    at these speeds (measured with four busy processes on two cores: 11 to 13 words)."""
-    cuts = [re.search(r"so you heard (\d+) of the (\d+) words", part) for part in (a, b)]
+    come when the flag did, and as many were heard."""
+    cuts = [re.search(r"so you heard (\d+ of the \d+) words", part) for part in (a, b)]
     assert cuts[0] and cuts[1], (a, b)
-    (heard_a, come_a), (heard_b, come_b) = (tuple(map(int, c.groups())) for c in cuts)
-    assert come_a == come_b
-    assert abs(heard_a - heard_b) <= 2 and heard_a > 0
+    assert cuts[0].group(1) == cuts[1].group(1)
 
 
 def test_piped_into_head_it_exits_quietly() -> None:

@@ -14,7 +14,9 @@ import sys
 import pytest
 
 from gemini_live_interrupt import InjectionPolicy
-from gemini_live_interrupt.__main__ import Printer, _scripted_model, main, parse_policy
+from gemini_live_interrupt.__main__ import main
+from gemini_live_interrupt._demo import _scripted_model, parse_policy
+from gemini_live_interrupt._printer import Printer
 
 from .conftest import CHANNEL_25, needs_context_update
 

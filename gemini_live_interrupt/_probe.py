@@ -6,7 +6,8 @@ model audio, sends a note by that channel exactly as the library does
 (:func:`~gemini_live_interrupt._channels.send_note`), keeps receiving for a few seconds and
 records what happened: whether the service closed the session (code and reason), whether a
 model turn started after the note with no user input in between, and how long the next model
-audio took. The results, as JSON, say which channel a ``DEFAULT_MODEL_TABLE`` row should name.
+audio took. The results, as JSON, say which channel a ``DEFAULT_MODEL_TABLE`` row should name
+(the table's own, unless the probe saw it fail: it cannot see whether an answer used a note).
 Offline (the default) it runs against the embedded ``FakeLiveServer``, whose answers follow the
 reported quirks of each model family; with ``--live`` and ``GEMINI_API_KEY``, against the
 Gemini Live API.
@@ -29,7 +30,7 @@ from google.genai import Client, errors, types
 from google.genai.live import AsyncSession
 
 from ._channels import has_context_update, instruction_text, send_note
-from ._policy import Channel
+from ._policy import DEFAULT_MODEL_TABLE, TURN_STARTING, Channel, channel_for_model
 from ._prompt import default_prompt
 
 __all__ = [
@@ -167,6 +168,7 @@ class ProbeReport:
             "sdk_version": self.sdk_version,
             "date": self.date,
             "channels": [r.to_json() for r in self.results],
+            "model_table_channel": channel_for_model(self.model),
             "model_table_row": list(row) if row else None,
         }
 
@@ -178,14 +180,23 @@ def family(model: str) -> str:
     return found.group(0) if found else name
 
 
-def suggest_row(model: str, results: Sequence[ChannelResult]) -> tuple[str, Channel] | None:
+def suggest_row(model: str, results: Sequence[ChannelResult],
+                table: tuple[tuple[str, Channel], ...] = DEFAULT_MODEL_TABLE,
+                ) -> tuple[str, Channel] | None:
     """``(substring, channel)`` for ``DEFAULT_MODEL_TABLE`` from probe results.
 
-    The channel is the first of ``silent_content`` / ``context_update`` accepted without a
-    reply of its own; else the safest accepted one (no reply, then no interruption, then the
-    order of :data:`CHANNELS`).
+    The channel ``table`` gives ``model`` is kept when it starts no reply and the probe found
+    it accepted, with no reply and the story not cut: the probe can see a channel fail, not
+    whether the model's next answer used the note (why 2.5 has ``context_update``), so only
+    a failure it saw changes the table's choice. Otherwise the first of ``silent_content`` /
+    ``context_update`` accepted without a reply of its own; else the safest accepted one (no
+    reply, then no interruption, then the order of :data:`CHANNELS`).
     """
     accepted = [r for r in results if r.accepted]
+    current = channel_for_model(model, table)
+    if current not in TURN_STARTING and any(
+            r.channel == current and not r.replied and not r.interrupted for r in accepted):
+        return family(model), current
     for wanted in ("silent_content", "context_update"):
         if any(r.channel == wanted and not r.replied for r in accepted):
             return family(model), wanted
@@ -464,10 +475,34 @@ def print_report(report: ProbeReport, out: TextIO, json_path: str | None = None)
         if r.error:
             print(f"{'':<16}{r.error}", file=out)
     row = report.model_table_row
-    print(f"suggested model_table row: {row!r}" if row else
-          "suggested model_table row: none (no channel was accepted)", file=out)
+    current = channel_for_model(report.model)
+    print(f"the model table's channel for it: {current}", file=out)
+    if row is None:
+        print("suggested model_table row: none (no channel was accepted)", file=out)
+    else:
+        print(f"suggested model_table row: {row!r} ({_verdict(current, report.results)})",
+              file=out)
+    print("(the probe cannot tell whether the model's next answer used the note: read the\n"
+          " transcripts when you run it live; docs/policies.md)", file=out)
     if json_path:
         print(f"results written to {json_path}", file=out)
+
+
+def _verdict(channel: Channel, results: Sequence[ChannelResult]) -> str:
+    """What the probe saw of the model table's ``channel``, for the suggestion's line."""
+    seen = [r for r in results if r.channel == channel]
+    if not seen:
+        return f"{channel} was not probed" + (
+            "" if channel != "context_update" or has_context_update() else
+            ": this google-genai has no send_context_update; upgrade it to probe it")
+    r = seen[0]
+    if not r.accepted:
+        return f"{channel} failed here: " + (f"closed {r.close_code}" if r.closed else
+                                            r.error or "not sent")
+    if r.replied or r.interrupted:
+        return f"{channel} " + ("started a reply of its own" if r.replied else
+                                "cut the story") + " here"
+    return f"{channel} worked here: keep it"
 
 
 def cli(*, live: bool, model: str | None, json_path: str | None, default_live_model: str,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import subprocess
@@ -18,6 +19,7 @@ from gemini_live_interrupt._probe import (
     CHANNELS,
     ChannelResult,
     available_channels,
+    print_report,
     probe_offline,
     suggest_row,
 )
@@ -56,11 +58,22 @@ async def test_the_offline_probe_sees_which_channels_start_a_reply(model: str) -
         # no reply follows by itself.
         assert not by["client_content"].replied and by["client_content"].interrupted
         assert by["client_content"].note_to_reply_audio_s is None
+    # The model table's own channel worked (accepted, no reply, the story not cut): kept. For
+    # 2.5 that is context_update, chosen for what the probe cannot see (whether the answer to
+    # the user's audio uses the note), so the probe must not talk the table out of it.
     family = "2.5" if model == MODEL_25 else "3.8"
-    assert report.model_table_row == (family, "silent_content")
+    table = "context_update" if model == MODEL_25 and "context_update" in by else "silent_content"
+    assert report.model_table_row == (family, table)
     data = json.loads(json.dumps(report.to_json()))
     assert data["model"] == model and data["service"] == "offline"
-    assert data["model_table_row"] == [family, "silent_content"]
+    assert data["model_table_row"] == [family, table]
+    assert data["model_table_channel"] == ("context_update" if model == MODEL_25 else
+                                           "silent_content")
+    printed = io.StringIO()
+    print_report(report, printed)
+    assert ("context_update worked here: keep it" if table == "context_update" else
+            "context_update was not probed: this google-genai has no send_context_update"
+            if model == MODEL_25 else "silent_content worked here") in printed.getvalue()
 
 
 async def _roleless_silent(raw: AsyncSession, prompt: str, channel: Channel,
@@ -86,6 +99,9 @@ async def test_a_3x_close_on_a_roleless_turn_is_reported_and_the_rest_go_on() ->
     # silent_content closed: the next silent channel accepted without a reply is chosen.
     if "context_update" in by:
         assert report.model_table_row == ("3.8", "context_update")
+    printed = io.StringIO()
+    print_report(report, printed)
+    assert "silent_content failed here: closed 1007" in printed.getvalue()
 
 
 async def test_2_5_takes_a_roleless_turn() -> None:
@@ -109,13 +125,36 @@ def test_the_suggested_row_falls_back_to_the_safest_accepted_channel() -> None:
     assert suggest_row("gemini-live", [r("silent_content")]) == ("gemini-live", "silent_content")
 
 
+def test_the_model_tables_channel_is_kept_unless_the_probe_saw_it_fail() -> None:
+    def r(channel: Channel, *, accepted: bool = True, replied: bool = False,
+          interrupted: bool = False) -> ChannelResult:
+        return ChannelResult(channel, accepted, close_code=None if accepted else 1007,
+                             note_sent=True, replied=replied, interrupted=interrupted)
+
+    model = "gemini-2.5-flash-native-audio-preview-12-2025"  # the table: context_update
+    both = [r("silent_content"), r("context_update")]
+    assert suggest_row(model, both) == ("2.5", "context_update")
+    # Failing as the probe can see it: closed, a reply of its own, the story cut.
+    for failed in (r("context_update", accepted=False), r("context_update", replied=True),
+                   r("context_update", interrupted=True)):
+        assert suggest_row(model, [r("silent_content"), failed]) == ("2.5", "silent_content")
+    # Not probed (a google-genai without send_context_update): nothing to keep.
+    assert suggest_row(model, [r("silent_content")]) == ("2.5", "silent_content")
+    # Another table (a subclass's) is asked the same way.
+    table: tuple[tuple[str, Channel], ...] = (("2.5", "silent_content"),)
+    assert suggest_row(model, both, table) == ("2.5", "silent_content")
+    assert suggest_row("gemini-3.8-live", both) == ("3.8", "silent_content")
+
+
 def test_the_command_prints_a_table_and_writes_json(tmp_path: Path) -> None:
     out = tmp_path / "probe.json"
     done = run("--model", MODEL_38, "--json", str(out))
     assert done.returncode == 0, done.stderr
     for word in (MODEL_38, "silent_content", "accepted", "suggested model_table row",
-                 str(out)):
-        assert word in done.stdout
+                 str(out), "the model table's channel for it: silent_content",
+                 "silent_content worked here: keep it",
+                 "whether the model's next answer used the note"):
+        assert word in done.stdout, word
     data = json.loads(out.read_text())
     assert data["model"] == MODEL_38 and data["sdk"] == "google-genai"
     assert data["sdk_version"] and data["date"]

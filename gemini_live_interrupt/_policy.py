@@ -12,6 +12,7 @@ __all__ = [
     "Channel",
     "InjectionPolicy",
     "channel_for_model",
+    "row_for_model",
 ]
 
 Channel = Literal["silent_content", "context_update", "client_content", "realtime_text"]
@@ -93,13 +94,22 @@ DEFAULT_MODEL_TABLE: tuple[tuple[str, Channel], ...] = (
 FALLBACK: Channel = "silent_content"
 
 
+def row_for_model(
+    model: str | None,
+    table: tuple[tuple[str, Channel], ...] = DEFAULT_MODEL_TABLE,
+) -> tuple[str, Channel] | None:
+    """The row of ``table`` that names ``model`` (substring match, first wins), if any."""
+    name = (model or "").lower().removeprefix("models/")
+    for row in table:
+        if row[0] in name:
+            return row
+    return None
+
+
 def channel_for_model(
     model: str | None,
     table: tuple[tuple[str, Channel], ...] = DEFAULT_MODEL_TABLE,
 ) -> Channel:
-    """The channel for ``model`` from ``table`` (substring match, first wins)."""
-    name = (model or "").lower().removeprefix("models/")
-    for needle, channel in table:
-        if needle in name:
-            return channel
-    return FALLBACK
+    """The channel for ``model`` from ``table``; ``FALLBACK`` when no row names it."""
+    row = row_for_model(model, table)
+    return FALLBACK if row is None else row[1]

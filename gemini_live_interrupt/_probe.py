@@ -30,7 +30,13 @@ from google.genai import Client, errors, types
 from google.genai.live import AsyncSession
 
 from ._channels import has_context_update, instruction_text, send_note
-from ._policy import DEFAULT_MODEL_TABLE, TURN_STARTING, Channel, channel_for_model
+from ._policy import (
+    DEFAULT_MODEL_TABLE,
+    TURN_STARTING,
+    Channel,
+    channel_for_model,
+    row_for_model,
+)
 from ._prompt import default_prompt
 
 __all__ = [
@@ -476,20 +482,23 @@ def print_report(report: ProbeReport, out: TextIO, json_path: str | None = None)
             print(f"{'':<16}{r.error}", file=out)
     row = report.model_table_row
     current = channel_for_model(report.model)
-    print(f"the model table's channel for it: {current}", file=out)
+    known = row_for_model(report.model)
+    print(f"the model table's row for it: {known!r}" if known else
+          f"the model table has no row for it: notes go by {current} (the fallback)", file=out)
     if row is None:
         print("suggested model_table row: none (no channel was accepted)", file=out)
     else:
-        print(f"suggested model_table row: {row!r} ({_verdict(current, report.results)})",
-              file=out)
+        print(f"suggested model_table row: {row!r} "
+              f"({_verdict(current, report.results, in_table=known is not None)})", file=out)
     print("(the probe cannot tell whether the model's next answer used the note: read the\n"
           " transcripts when you run it live; docs/policies.md)", file=out)
     if json_path:
         print(f"results written to {json_path}", file=out)
 
 
-def _verdict(channel: Channel, results: Sequence[ChannelResult]) -> str:
-    """What the probe saw of the model table's ``channel``, for the suggestion's line."""
+def _verdict(channel: Channel, results: Sequence[ChannelResult], *, in_table: bool) -> str:
+    """What the probe saw of the model table's ``channel`` (a row's, or the fallback when
+    ``in_table`` is false), for the suggestion's line."""
     seen = [r for r in results if r.channel == channel]
     if not seen:
         return f"{channel} was not probed" + (
@@ -502,7 +511,7 @@ def _verdict(channel: Channel, results: Sequence[ChannelResult]) -> str:
     if r.replied or r.interrupted:
         return f"{channel} " + ("started a reply of its own" if r.replied else
                                 "cut the story") + " here"
-    return f"{channel} worked here: keep it"
+    return f"{channel} worked here: " + ("keep it" if in_table else "add the row")
 
 
 def cli(*, live: bool, model: str | None, json_path: str | None, default_live_model: str,

@@ -151,7 +151,7 @@ def test_the_command_prints_a_table_and_writes_json(tmp_path: Path) -> None:
     done = run("--model", MODEL_38, "--json", str(out))
     assert done.returncode == 0, done.stderr
     for word in (MODEL_38, "silent_content", "accepted", "suggested model_table row",
-                 str(out), "the model table's channel for it: silent_content",
+                 str(out), "the model table's row for it: ('3.8', 'silent_content')",
                  "silent_content worked here: keep it",
                  "whether the model's next answer used the note"):
         assert word in done.stdout, word
@@ -161,6 +161,15 @@ def test_the_command_prints_a_table_and_writes_json(tmp_path: Path) -> None:
     assert [c["channel"] for c in data["channels"]] == list(available_channels())
     assert all(c["accepted"] and c["close_code"] is None for c in data["channels"])
     assert data["model_table_row"] == ["3.8", "silent_content"]
+
+
+async def test_a_model_the_table_does_not_know_gets_a_row_to_add() -> None:
+    report = await probe_offline("gemini-4.0-live", channels=("silent_content",))
+    printed = io.StringIO()
+    print_report(report, printed)
+    text = printed.getvalue()
+    assert "no row for it: notes go by silent_content (the fallback)" in text
+    assert "('4.0', 'silent_content') (silent_content worked here: add the row)" in text
 
 
 def _env(**extra: str) -> dict[str, str]:

@@ -67,6 +67,9 @@ class Playback:
         self._check_connected()
         self._core.played(float(seconds))
 
+    def __repr__(self) -> str:
+        return f"<Playback position={self._core.position:.3f} s>"
+
     def _check_connected(self) -> None:
         if not self._connected:
             raise RuntimeError("playback reported before the session is connected: report "

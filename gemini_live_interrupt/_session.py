@@ -118,6 +118,7 @@ class InterruptAwareSession(_SessionBase):
                 f"{connection!r}")
         self._connection = connection
         self._entered = False
+        self._exited = False
         self._raw: AsyncSession | None = None
         self._prompt_builder = prompt_builder
         self._max_history = max_history
@@ -152,6 +153,16 @@ class InterruptAwareSession(_SessionBase):
         if self._raw is None:
             raise RuntimeError("the session is not connected: use `async with` first")
         return self._raw
+
+    def __repr__(self) -> str:
+        # From __dict__: a traceback may show one whose __init__ raised part way.
+        d = self.__dict__
+        if "_records" not in d:
+            return f"<{type(self).__name__} (not initialised)>"
+        state = (" (not connected)" if d["_raw"] is None else
+                 " (closed)" if d["_exited"] else "")
+        return (f"<{type(self).__name__} model={d['model']!r} channel={d['policy'].channel!r} "
+                f"interruptions={len(d['_records'])}{state}>")
 
     def __getattr__(self, name: str) -> Any:
         # Only called for names not found on the wrapper itself.
@@ -193,6 +204,7 @@ class InterruptAwareSession(_SessionBase):
             try:
                 result = await self._connection.__aexit__(exc_type, exc, tb)
             finally:
+                self._exited = True
                 drain.cancel()
                 await asyncio.gather(drain, return_exceptions=True)
         return result

@@ -71,6 +71,11 @@ def test_the_model_is_found_from_the_connect_call(client: genai.Client) -> None:
 
 def test_unconnected_session_says_so(client: genai.Client) -> None:
     s = InterruptAwareSession(client.aio.live.connect(model=MODEL))
+    assert repr(s) == (f"<InterruptAwareSession model={MODEL!r} channel={s.policy.channel!r} "
+                       "interruptions=0 (not connected)>")
+    assert repr(s.playback) == "<Playback position=0.000 s>"
+    half = object.__new__(InterruptAwareSession)  # as a traceback shows a failed __init__
+    assert repr(half) == "<InterruptAwareSession (not initialised)>"
     with pytest.raises(AttributeError, match="not connected yet"):
         _ = s.session_id
     with pytest.raises(RuntimeError, match="not connected"):

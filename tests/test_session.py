@@ -84,9 +84,12 @@ async def test_wrapped_connect_sends_one_note_with_heard_and_history() -> None:
             assert any(m.server_content and m.server_content.interrupted for m in seen)
             assert seen[-1].server_content and seen[-1].server_content.turn_complete
             (record,) = await settled(session)
+            assert repr(session) == (f"<InterruptAwareSession model={M25!r} "
+                                     f"channel={CHANNEL_25!r} interruptions=1>")
             await server.wait_for(lambda: len(notes(server)) == 1)
             async for _ in session.receive():  # the answer (read it: unread frames slow close)
                 pass
+    assert repr(session).endswith("interruptions=1 (closed)>")
     # 2.5's default channel: a context update, which starts no reply of its own.
     assert record.injected and record.channel == CHANNEL_25 and record.reason is None
     assert [t.cause for t in server.turns] == ["realtime_text", "realtime_text", "realtime_text"]

@@ -241,6 +241,10 @@ class Timeline:
     def has_audio(self) -> bool:
         return self._started_at is not None
 
+    def play_after(self, other: Timeline) -> None:
+        """This turn's audio plays once ``other``'s has (a real-time player queues it)."""
+        self._playout_end = other._playout_end
+
     def add_audio(self, nbytes: int, rate: int, now: float) -> None:
         """``nbytes`` of PCM16 mono audio at ``rate`` Hz arrived at ``now``."""
         seconds = nbytes / (rate + rate)

@@ -58,11 +58,12 @@ class BargeIn:
 
 @dataclass(slots=True)
 class _Turn:
-    """One model turn as received, with what the app reported playing of it."""
+    """One model turn as received; ``start``: the session's reported playback when its audio
+    begins to play (a player plays the turns' audio in the order it came)."""
 
     timeline: Timeline = field(default_factory=Timeline)
     text_parts: list[str] = field(default_factory=list)
-    reported: float = 0.0
+    start: float = 0.0
     interrupted: bool = False
     complete: bool = False
 
@@ -101,6 +102,7 @@ class Tracker:
         self._notes: deque[str] = deque(maxlen=_MAX_PENDING_NOTES)
         self._echo: list[str] = []
         self._reports_seen = False
+        self._played_total = 0.0  # seconds the app reported playing, all turns
         self._interim: list[str] = []
         self._user_finished = False
         self._note_out = False  # a note went out and the user has not spoken since
@@ -151,7 +153,10 @@ class Tracker:
     @property
     def position(self) -> float:
         """Seconds the app reported playing of the current turn."""
-        return self._turn.reported if self._turn is not None else 0.0
+        if self._turn is None:
+            return 0.0
+        played = self._played_total - self._turn.start
+        return played if played > 0.0 else 0.0
 
     def played(self, seconds: float) -> None:
         """The app played ``seconds`` more of the current turn's audio (validated by the caller).
@@ -160,8 +165,7 @@ class Tracker:
         real-time estimate is no longer used.
         """
         self._reports_seen = True
-        if self._turn is not None:
-            self._turn.reported += seconds
+        self._played_total += seconds
 
     def note_sent(self, text: str | None = None) -> None:
         """Record that a note went out.
@@ -301,7 +305,16 @@ class Tracker:
         self._commit_user()
         self.turns_started += 1
         self._note_out = False  # from here on, a cut is the user's again
-        turn = self._turn = _Turn()
+        before = self._turn
+        turn = self._turn = _Turn(start=self._played_total)
+        if before is not None and not before.interrupted and before.timeline.has_audio:
+            # The turn before may still be playing (the service sends audio faster than real
+            # time, and a tool call's answer can follow at once): a player plays this turn's
+            # audio after it. After a cut the app emptied its queue: this one plays at once.
+            queued = before.start + before.timeline.received
+            if queued > turn.start:
+                turn.start = queued
+            turn.timeline.play_after(before.timeline)
         self.sink = turn.timeline
         self._output_since_flag = True
         self._user_spoke_since_flag = False
@@ -346,7 +359,12 @@ class Tracker:
             self._history.append(("user", tidy(late)))
 
     def _played(self, turn: _Turn, now: float) -> float:
-        played = turn.reported if self._reports_seen else turn.timeline.estimated_played(now)
+        if self._reports_seen:
+            played = self._played_total - turn.start
+            if played < 0.0:
+                played = 0.0
+        else:
+            played = turn.timeline.estimated_played(now)
         return min(played, turn.timeline.received)
 
     def _cut(self, turn: _Turn, now: float) -> tuple[float, str]:

@@ -120,6 +120,67 @@ def test_a_new_turn_starts_from_zero() -> None:
     assert p.position == 0.0
 
 
+def _two_turns_back_to_back(t: Tracker) -> None:
+    """Turn 1: 8 words, all its audio at t=0 and turnComplete; turn 2 (8 more) comes at
+    t=0.2, while turn 1 still plays (a tool call's answer can follow at once)."""
+    run(t, *story(8), (0.0, TURN_COMPLETE))
+    steps = [(0.2, m) for _, m in story(8)]
+    steps[0] = (0.2, out("v0"))
+    run(t, *steps)
+
+
+def test_a_turn_that_comes_while_the_one_before_plays_is_played_after_it() -> None:
+    # Reports: the player plays turn 1's audio, then turn 2's; what it reports is counted in
+    # that order, not all to the newest turn.
+    t = Tracker(max_history=4)
+    p = Playback(t)
+    _two_turns_back_to_back(t)
+    p.played(seconds=8 * WORD + 2 * WORD)  # all of turn 1, then two words of turn 2
+    assert p.position == pytest.approx(2 * WORD, abs=1e-3)
+    (b,) = run(t, (3.0, INTERRUPTED))
+    assert b.played_seconds == pytest.approx(2 * WORD, abs=1e-3)
+    assert b.heard == "v0 w1"
+    # The estimate: a real-time player starts turn 2 when turn 1 has played out (at 8 words).
+    t = Tracker(max_history=4)
+    _two_turns_back_to_back(t)
+    (b,) = run(t, (8 * WORD + 2 * WORD, INTERRUPTED))
+    assert b.played_seconds == pytest.approx(2 * WORD, abs=1e-3)
+    assert b.heard == "v0 w1"
+
+
+def test_after_a_cut_the_next_turn_plays_at_once() -> None:
+    # The app emptied its queue at the barge-in: the next turn's audio is not queued behind
+    # what was left of the cut one.
+    for reports in (True, False):
+        t = Tracker(max_history=4)
+        p = Playback(t)
+        run(t, *story(8))
+        if reports:
+            p.played(seconds=2 * WORD)
+        run(t, (2 * WORD, INTERRUPTED), (2 * WORD, inp("wait")))
+        steps = [(1.0, m) for _, m in story(8)]
+        steps[0] = (1.0, out("v0"))
+        run(t, *steps)
+        if reports:
+            p.played(seconds=2 * WORD)
+        (b,) = run(t, (1.0 + 2 * WORD, INTERRUPTED))
+        assert b.played_seconds == pytest.approx(2 * WORD, abs=1e-3), reports
+        assert b.heard == "v0 w1", reports
+
+
+def test_reports_beyond_a_turn_do_not_run_into_the_next() -> None:
+    # More reported than turn 1 had (the player reports its silence too): turn 2 still starts
+    # from zero.
+    t = Tracker(max_history=4)
+    p = Playback(t)
+    run(t, *story(2), (0.0, TURN_COMPLETE))
+    p.played(seconds=5.0)
+    run(t, (6.0, inp("next")), (6.0, out("New")), (6.0, audio(1.0)))
+    assert p.position == 0.0
+    p.played(seconds=0.5)
+    assert p.position == pytest.approx(0.5)
+
+
 def test_word_timestamps_give_an_exact_cut() -> None:
     t = Tracker(max_history=4)
     p = Playback(t)

@@ -28,8 +28,10 @@ class Playback:
         session.playback.played(nbytes=len(chunk))     # PCM16 mono at the turn's rate
         session.playback.played(seconds=0.04)
 
-    A new model turn starts again from zero. Without any report in the session, playback is
-    estimated as real time from the turn's first audio chunk.
+    A new model turn starts again from zero, once the audio before it has played (a player
+    plays the turns in order; after ``interrupted`` it emptied its queue). Without any report
+    in the session, playback is estimated as real time from the turn's first audio chunk,
+    after anything still playing.
     """
 
     __slots__ = ("_connected", "_core")

@@ -70,6 +70,31 @@ async def test_reported_playback_gives_heard_within_a_word(jitter: float) -> Non
     assert ("model", record.heard) in session.history  # the history holds what was heard
 
 
+@pytest.mark.parametrize("reports", [True, False])
+async def test_a_turn_queued_behind_the_one_before_is_heard_from_where_it_plays(
+        reports: bool) -> None:
+    # The app asks again while the first answer still plays (it came 3x faster than real
+    # time): the player plays the second after it, and the barge-in 1 s into the second must
+    # count from there, not from when the second's audio arrived.
+    count = "One, two, three, four, five, six, seven, eight, nine, ten, eleven, twelve."
+    async with FakeLiveServer(replies=[count, STORY, "OK."],
+                              speed=SCALE * GENERATION) as server:
+        connection = server.client().aio.live.connect(model=M25, config=AUDIO)
+        async with Scaled(connection) as session:
+            async with SimulatedSpeaker(session.playback if reports else None,
+                                        speed=SCALE) as speaker:
+                await session.send_realtime_input(text="Count to twelve.")
+                async for message in session.receive():
+                    speaker.play(message)
+                assert speaker.queued > 1.0  # the count still plays
+                speaker.new_turn()  # the story plays after it
+                await play_and_barge_in(session, speaker, at=1.0)
+                record = await settled(session)
+                truth = story_turn(server).heard_at(speaker.played)
+    assert 0 < n_words(truth) < n_words(STORY) // 2
+    assert abs(n_words(record.heard) - n_words(truth)) <= 1, (record.heard, truth)
+
+
 async def test_estimate_without_reports_stays_within_two_words() -> None:
     async with FakeLiveServer(replies=[STORY, "OK."], speed=SCALE * GENERATION) as server:
         async with Scaled(server.client().aio.live.connect(model=M25, config=AUDIO)) as session:

@@ -25,7 +25,8 @@ class SimulatedSpeaker:
     each block's write come early or late by up to that many seconds, as a busy audio thread does.
 
     Use ``write(pcm)`` for each audio chunk received, ``clear()`` on ``interrupted`` (stops and
-    drops the queue) and ``new_turn()`` when a new model turn begins.
+    drops the queue) and ``new_turn()`` when a new model turn begins: its audio plays after
+    what is still queued, as a player's does.
 
     Args:
         playback: ``session.playback`` to report to, or ``None`` to report nothing.
@@ -64,9 +65,10 @@ class SimulatedSpeaker:
         self._queue = bytearray()
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
-        self._writes_t: list[float] = []  # audio clock time of each write in this turn
-        self._writes_s: list[float] = []  # seconds written by then
-        self._written = 0.0
+        self._writes_t: list[float] = []  # audio clock time each written block has come out
+        self._writes_s: list[float] = []  # seconds written in all, by then
+        self._written = 0.0  # seconds written in all
+        self._turn_at = 0.0  # the current turn's start, on that count
         self._stopped_at: float | None = None
 
     async def __aenter__(self) -> Self:
@@ -98,14 +100,14 @@ class SimulatedSpeaker:
     @property
     def written(self) -> float:
         """Seconds of this turn's audio written to the device (what was reported)."""
-        return self._written
+        return max(0.0, self._written - self._turn_at)
 
     @property
     def played(self) -> float:
         """Seconds of this turn's audio that have come out of the speaker."""
         now = self._stopped_at if self._stopped_at is not None else self._now()
         i = bisect.bisect_right(self._writes_t, now - self._latency)
-        return self._writes_s[i - 1] if i else 0.0
+        return max(0.0, (self._writes_s[i - 1] if i else 0.0) - self._turn_at)
 
     async def wait_until_played(self, seconds: float) -> None:
         """Return once ``played`` (this turn) reaches ``seconds``."""
@@ -137,12 +139,13 @@ class SimulatedSpeaker:
         return self.played
 
     def new_turn(self) -> None:
-        """Start counting a new model turn from zero."""
-        self._queue.clear()
-        self._writes_t.clear()
-        self._writes_s.clear()
-        self._written = 0.0
-        self._stopped_at = None
+        """Start counting a new model turn from zero: the audio written from now on, which
+        plays after what is still queued of the turn before."""
+        self._turn_at = self._written + self.queued
+        # Blocks that came out before the turn before's last one are no longer needed.
+        keep = bisect.bisect_left(self._writes_s, self._written) - 1
+        if keep > 0:
+            del self._writes_t[:keep], self._writes_s[:keep]
 
     async def _run(self) -> None:
         seconds_per_block = self._block_bytes / (2 * self._rate)

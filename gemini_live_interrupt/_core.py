@@ -213,7 +213,8 @@ class Core:
         return self.poll(now)
 
     def played(self, seconds: float) -> None:
-        """The app played ``seconds`` more of the current turn's audio (validated by the caller).
+        """The app played ``seconds`` more of the model's audio (validated by the caller); the
+        turns share it in the order they came.
 
         Once any report has come, the session is taken to report its playback and the
         real-time estimate is no longer used.

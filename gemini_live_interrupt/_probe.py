@@ -186,6 +186,12 @@ def family(model: str) -> str:
     return found.group(0) if found else name
 
 
+def _worked(r: ChannelResult) -> bool:
+    """What the probe can see of a channel that starts no reply working: accepted, no reply
+    of its own, the story not cut."""
+    return r.accepted and not r.replied and not r.interrupted
+
+
 def suggest_row(model: str, results: Sequence[ChannelResult],
                 table: tuple[tuple[str, Channel], ...] = DEFAULT_MODEL_TABLE,
                 ) -> tuple[str, Channel] | None:
@@ -200,8 +206,7 @@ def suggest_row(model: str, results: Sequence[ChannelResult],
     """
     accepted = [r for r in results if r.accepted]
     current = channel_for_model(model, table)
-    if current not in TURN_STARTING and any(
-            r.channel == current and not r.replied and not r.interrupted for r in accepted):
+    if current not in TURN_STARTING and any(r.channel == current and _worked(r) for r in results):
         return family(model), current
     for wanted in ("silent_content", "context_update"):
         if any(r.channel == wanted and not r.replied for r in accepted):
@@ -508,7 +513,7 @@ def _verdict(channel: Channel, results: Sequence[ChannelResult], *, in_table: bo
     if not r.accepted:
         return f"{channel} failed here: " + (f"closed {r.close_code}" if r.closed else
                                             r.error or "not sent")
-    if r.replied or r.interrupted:
+    if not _worked(r):
         return f"{channel} " + ("started a reply of its own" if r.replied else
                                 "cut the story") + " here"
     return f"{channel} worked here: " + ("keep it" if in_table else "add the row")

@@ -153,13 +153,11 @@ class Tracker:
     @property
     def position(self) -> float:
         """Seconds the app reported playing of the current turn."""
-        if self._turn is None:
-            return 0.0
-        played = self._played_total - self._turn.start
-        return played if played > 0.0 else 0.0
+        return self._reported(self._turn) if self._turn is not None else 0.0
 
     def played(self, seconds: float) -> None:
-        """The app played ``seconds`` more of the current turn's audio (validated by the caller).
+        """The app played ``seconds`` more of the model's audio, the turns in the order they came
+        (validated by the caller; each turn's share is worked out from its ``start``).
 
         Once any report has come, the session is taken to report its playback and the
         real-time estimate is no longer used.
@@ -358,13 +356,13 @@ class Tracker:
         elif self._history.maxlen:
             self._history.append(("user", tidy(late)))
 
+    def _reported(self, turn: _Turn) -> float:
+        played = self._played_total - turn.start
+        return played if played > 0.0 else 0.0
+
     def _played(self, turn: _Turn, now: float) -> float:
-        if self._reports_seen:
-            played = self._played_total - turn.start
-            if played < 0.0:
-                played = 0.0
-        else:
-            played = turn.timeline.estimated_played(now)
+        played = (self._reported(turn) if self._reports_seen
+                  else turn.timeline.estimated_played(now))
         return min(played, turn.timeline.received)
 
     def _cut(self, turn: _Turn, now: float) -> tuple[float, str]:

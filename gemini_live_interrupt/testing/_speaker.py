@@ -142,10 +142,9 @@ class SimulatedSpeaker:
         """Start counting a new model turn from zero: the audio written from now on, which
         plays after what is still queued of the turn before."""
         self._turn_at = self._written + self.queued
-        # Blocks that came out before the turn before's last one are no longer needed.
-        keep = bisect.bisect_left(self._writes_s, self._written) - 1
-        if keep > 0:
-            del self._writes_t[:keep], self._writes_s[:keep]
+        # Every block written so far ends before the new turn's start: none counts for it.
+        self._writes_t.clear()
+        self._writes_s.clear()
 
     async def _run(self) -> None:
         seconds_per_block = self._block_bytes / (2 * self._rate)

@@ -1,4 +1,7 @@
-"""The transcription a connect config needs for the records to say anything: pure functions.
+"""What the session reads of a connect config: pure functions.
+
+The transcription it needs for the records to say anything, and the resumption handle it
+continues from.
 
 ``output_audio_transcription`` is what the model said (and so what the user heard),
 ``input_audio_transcription`` what the user said over it. In TEXT response modality the
@@ -17,6 +20,7 @@ __all__ = [
     "check_add_transcription",
     "missing_transcription",
     "missing_warning",
+    "resumption_handle",
     "with_transcription",
 ]
 
@@ -100,3 +104,10 @@ def missing_warning(missing: tuple[str, ...]) -> str | None:
         f"{name} is not in the connect config: interruption records will not have "
         f"{_LACKS[name]}" for name in missing
     )
+
+
+def resumption_handle(config: object) -> str | None:
+    """The handle a connect config (a ``LiveConnectConfig`` or a dict, snake or camel case)
+    resumes a conversation from, if any."""
+    handle = _get(_get(config, "session_resumption", "sessionResumption"), "handle")
+    return handle if isinstance(handle, str) and handle else None

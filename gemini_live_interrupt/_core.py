@@ -24,13 +24,14 @@ import enum
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
-from ._events import Event, ToolCall, ToolCallCancelled
+from ._events import Event, Resumable, ToolCall, ToolCallCancelled
 from ._policy import TURN_STARTING, Channel, InjectionPolicy
 from ._prompt import tidy
 from ._records import Interruption, Reason, Stall
 from ._tracker import BargeIn, Tracker
 
-__all__ = ["Action", "Core", "Finished", "HideEcho", "Nudge", "Reason", "Send", "Stalled"]
+__all__ = ["Action", "Core", "Finished", "HideEcho", "Nudge", "Reason", "Remember", "Send",
+           "Stalled"]
 
 
 @dataclass(slots=True)
@@ -70,7 +71,16 @@ class HideEcho:
     note: it is not user speech, and the app should not see it as such."""
 
 
-Action = Send | Finished | Nudge | Stalled | HideEcho
+@dataclass(frozen=True, slots=True)
+class Remember:
+    """A connection with ``handle`` can resume the conversation: file ``history`` (the
+    session's own, as it goes on) under it, for the session that resumes from it."""
+
+    handle: str
+    history: Sequence[tuple[str, str]]
+
+
+Action = Send | Finished | Nudge | Stalled | HideEcho | Remember
 
 _HIDE_ECHO = HideEcho()
 _NO_ACTIONS: tuple[Action, ...] = ()  # what the short paths answer nearly always (no list)
@@ -107,12 +117,15 @@ class Core:
         channel: how notes go (decides whether a note would start a reply of its own).
         policy: the timing rules (``first_words_wait``, ``stall_nudge``, ``stall_report``).
         max_history: how many ``(role, text)`` history entries to keep.
+        history: entries to start from, oldest first (those of the conversation a resumed
+            connection continues).
     """
 
-    def __init__(self, channel: Channel, policy: InjectionPolicy, *, max_history: int) -> None:
+    def __init__(self, channel: Channel, policy: InjectionPolicy, *, max_history: int,
+                 history: Iterable[tuple[str, str]] = ()) -> None:
         self.channel = channel
         self.policy = policy
-        self._tracker = Tracker(max_history=max_history)
+        self._tracker = Tracker(max_history=max_history, history=history)
         self._starts_reply = channel in TURN_STARTING
         self._notes: dict[int, _Note] = {}  # unfinished notes by episode
         self._waiting: _Note | None = None  # the latest barge-in's note, until it is due
@@ -167,12 +180,14 @@ class Core:
             actions += self._on_barge_in(barge_in, now)
         if tracker.echo:
             actions.append(_HIDE_ECHO)
-        if events and isinstance(events[-1], (ToolCall, ToolCallCancelled)):  # they come last
-            for event in events:
+        if events and isinstance(events[-1], (ToolCall, ToolCallCancelled, Resumable)):
+            for event in events:  # they come last
                 if isinstance(event, ToolCall):
                     self._tools.update(event.ids)
                 elif isinstance(event, ToolCallCancelled):
                     self._tools.difference_update(event.ids)
+                elif isinstance(event, Resumable):
+                    actions.append(Remember(event.handle, tracker.live_history))
         actions += self._poll_if_pending(now)
         self._route()
         return actions

@@ -26,6 +26,7 @@ __all__ = [
     "ModelAudio",
     "ModelText",
     "ModelTranscript",
+    "Resumable",
     "ToolCall",
     "ToolCallCancelled",
     "TurnComplete",
@@ -99,8 +100,15 @@ class ToolCallCancelled:
     ids: tuple[str, ...]
 
 
+@dataclass(slots=True)
+class Resumable:
+    """``session_resumption_update``: a connection with ``handle`` can resume from here."""
+
+    handle: str
+
+
 Event = (UserWords | UserInterim | ModelAudio | ModelText | ModelTranscript | Interrupted
-         | TurnComplete | ToolCall | ToolCallCancelled)
+         | TurnComplete | ToolCall | ToolCallCancelled | Resumable)
 
 INTERRUPTED = Interrupted()
 TURN_COMPLETE = TurnComplete()
@@ -194,7 +202,8 @@ def events_of(message: types.LiveServerMessage) -> list[Event]:
     """The events in one server message, in the order the core takes them.
 
     User speech comes first (a transcript in the same message as ``interrupted`` belongs to
-    the barge-in), then ``interrupted``, the model's output, ``turn_complete``, tool calls.
+    the barge-in), then ``interrupted``, the model's output, ``turn_complete``, tool calls,
+    a resumption handle.
     """
     # Fields are read from the models' __dict__: a pydantic attribute read costs ~10x a dict
     # lookup (BaseModel defines __getattr__, so CPython cannot specialise it), and this runs
@@ -247,6 +256,14 @@ def events_of(message: types.LiveServerMessage) -> list[Event]:
     cancelled = fields.get("tool_call_cancellation")
     if cancelled is not None:
         events.append(ToolCallCancelled(tuple(cancelled.ids or ())))
+    update = fields.get("session_resumption_update")
+    if update is not None:
+        u = update.__dict__
+        handle = u.get("new_handle")
+        # SDK docstring: while the model generates or runs tools the service sends an empty
+        # handle with resumable=false, and resuming from an older one loses data.
+        if handle and u.get("resumable") is not False:
+            events.append(Resumable(handle))
     return events
 
 

@@ -17,13 +17,15 @@ from google.genai import types
 from google.genai.live import AsyncSession
 
 from ._channels import instruction_text, send_note
-from ._core import Action, Core, Finished, HideEcho, Nudge, Send, Stalled
+from ._config import resumption_handle
+from ._core import Action, Core, Finished, HideEcho, Nudge, Remember, Send, Stalled
 from ._events import events_of, model_output, without_input_transcription
 from ._options import check_options, connect_kwargs, resolve_channel, warn_missing_transcription
 from ._playback import Playback
 from ._policy import DEFAULT_MODEL_TABLE, Channel, InjectionPolicy
 from ._prompt import PromptBuilder, cap_prompt, default_prompt, run_builder, tidy
 from ._records import Interruption, Reason, Stall
+from ._resumption import HISTORIES
 from ._sdk_loop import turn_end
 from ._tracker import BargeIn
 
@@ -132,7 +134,11 @@ class InterruptAwareSession(_SessionBase):
             policy, channel=resolve_channel(policy, self.model, self.model_table))
         """The policy in force, its channel filled in from ``model_table``."""
         assert self.policy.channel is not None
-        self._core = Core(self.policy.channel, self.policy, max_history=max_history)
+        # A connection that resumes a conversation this process had goes on with its history.
+        resumes = resumption_handle(kwargs.get("config"))
+        self._core = Core(self.policy.channel, self.policy, max_history=max_history,
+                          history=HISTORIES.get(resumes) if resumes else ())
+        self._handle: str | None = None  # the latest this session filed in HISTORIES
         self.playback = Playback(self._core, connected=False)
         """Report what the speaker has played: ``session.playback.played(nbytes=...)``."""
         self._records: deque[Interruption] = deque(maxlen=self.max_records)
@@ -380,6 +386,9 @@ class InterruptAwareSession(_SessionBase):
                 logger.warning("gemini_live_interrupt: the model has said nothing for %.1f s "
                                "after barge-in %d", action.stall.seconds, action.stall.episode)
                 self._stalls.append(action.stall)
+            elif isinstance(action, Remember):
+                HISTORIES.keep(action.handle, action.history, replaces=self._handle)
+                self._handle = action.handle
             # HideEcho: receive() acts on it.
         self._arm()
 

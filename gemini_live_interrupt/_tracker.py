@@ -7,7 +7,7 @@ start, if any. No SDK types, sockets or event loop here: every behaviour is a pl
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from ._events import (
@@ -87,10 +87,11 @@ class Tracker:
 
     Args:
         max_history: how many ``(role, text)`` entries to keep (0 keeps none).
+        history: entries to start from, oldest first (a resumed conversation's).
     """
 
-    def __init__(self, *, max_history: int) -> None:
-        self._history: deque[tuple[str, str]] = deque(maxlen=max_history)
+    def __init__(self, *, max_history: int, history: Iterable[tuple[str, str]] = ()) -> None:
+        self._history: deque[tuple[str, str]] = deque(history, maxlen=max_history)
         self._turn: _Turn | None = None
         self.sink: Timeline | None = None
         """The current turn's timeline while the turn is open (neither complete nor cut): model
@@ -118,6 +119,11 @@ class Tracker:
     def history(self) -> list[tuple[str, str]]:
         """The rolling history, oldest first, whitespace tidied."""
         return list(self._history)
+
+    @property
+    def live_history(self) -> Sequence[tuple[str, str]]:
+        """The rolling history itself, as it goes on changing (read it, never change it)."""
+        return self._history
 
     @property
     def episode(self) -> int:

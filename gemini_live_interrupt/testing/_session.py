@@ -555,6 +555,10 @@ class ServerSession:
         assert reply is not None
         reply.timer = None
         self.started = True
+        if self.resumption:
+            # SDK docstring (LiveServerSessionResumptionUpdate.resumable): while the model
+            # generates or runs tools, "we send update empty new_handle and resumable=false".
+            self._send({"sessionResumptionUpdate": {"resumable": False}})
         seen = self._visible_context(reply.cause)
         self._hidden.clear()
         answer = self.script.next_reply(seen)

@@ -10,6 +10,7 @@ simulated microphone and a sink that owns a simulated speaker.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import pytest
@@ -45,10 +46,12 @@ def words(text: str) -> str:
 
 
 async def conversation(model_name: str, call: Call | None = None,
+                       then: Callable[[FakeLiveServer, Any], Awaitable[None]] | None = None,
                        ) -> tuple[FakeLiveServer, App, Any]:
     """Ask for a story by voice, talk over it, let the model answer; return what was seen.
 
-    With a ``call``, the app reports what it plays to the session the shim gave the call."""
+    With a ``call``, the app reports what it plays to the session the shim gave the call.
+    ``then(server, session)`` runs last, while LiveKit's session is still open."""
     if call is not None:
         CALL.set(call)
     async with FakeLiveServer(replies=[STORY, DRAGONS, EXTRA], speed=SPEED,
@@ -75,6 +78,8 @@ async def conversation(model_name: str, call: Call | None = None,
             assert session._active_session is not None
             wrapped = session._active_session
             assert not app.errors
+            if then is not None:
+                await then(server, session)
             return server, app, wrapped
         finally:
             await mic.aclose()
@@ -205,3 +210,34 @@ async def test_heard_from_the_agent_sessions_audio_output(model_name: str) -> No
     check_heard(record, server.turns[0], device, call, 0.0, f"LiveKit {model_name}")
     assert record.injected and notes(server) == [record.prompt]
     assert server.turns[1].text == DRAGONS
+
+
+@pytest.mark.parametrize("model_name", [M25, M38])
+async def test_the_reconnect_after_go_away_keeps_the_history(model_name: str) -> None:
+    """LiveKit keeps the latest resumable handle and, after ``goAway``, reconnects with it
+    (realtime_api.py:1240-1246, 1264-1265, 1325-1327, 1675-1680): the session the shim opens
+    for the new connection starts from the history of the one before."""
+    enable(SPEED)
+    call = Call()
+    seen: dict[str, Any] = {}
+
+    async def go_away(server: FakeLiveServer, session: Any) -> None:
+        first = call.sessions[0]
+        seen["before"] = first.history
+        await server.go_away("5s")
+        await until(lambda: len(call.sessions) == 2
+                    and session._active_session is call.sessions[1])
+        seen["after"] = call.sessions[1].history
+
+    server, app, first = await conversation(model_name, call, then=go_away)
+    setups = [m.data for m in server.received if m.kind == "setup"]
+    assert len(setups) == 2
+    handle = (setups[1].get("sessionResumption") or setups[1].get("session_resumption"))["handle"]
+    assert handle and "handle" not in (setups[0].get("sessionResumption")
+                                        or setups[0].get("session_resumption") or {})
+    (record,) = first.interruptions
+    before = seen["before"]
+    assert before[:2] == [("user", ASK), ("model", record.heard)]
+    assert before[-1] == ("model", DRAGONS)
+    assert seen["after"] == before
+    assert not app.errors

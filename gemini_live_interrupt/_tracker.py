@@ -425,6 +425,12 @@ class Tracker:
         turn = self._turn
         if turn is None or turn.complete:
             return
+        if not turn.interrupted:
+            # Words that came while the model answered with no barge-in end the request it
+            # answers, as at a flag: on the field timing a request (a barge-in's words too) is
+            # often transcribed only once its answer has begun. In the history they go before
+            # that answer, not glued to the user's next utterance.
+            self._late_words_to_request()
         self._end(turn)
         if not turn.interrupted:
             text = tidy(turn.generated())

@@ -89,6 +89,17 @@ async def test_the_default_note_is_in_the_answer_and_costs_no_reply(model: str) 
     assert note_at < answer.requested_at
 
 
+@pytest.mark.parametrize("model", [pytest.param(M25, marks=needs_context_update), M31, M38])
+async def test_the_history_keeps_the_order_the_conversation_had(model: str) -> None:
+    # The barge-in's words are transcribed while the answer to them plays (on 3.x in one
+    # piece once the user stops): they still go before that answer, whole.
+    server, record, session, _ = await conversation(model)
+    story, answer = server.turns
+    assert story.interrupted
+    assert session.history == [("user", "Tell me a story."), ("model", record.heard),
+                               ("user", "What about dragons?"), ("model", answer.text)]
+
+
 async def test_a_subclass_with_its_own_builder_informs_the_answer_too() -> None:
     class Mine(Scaled):
         def build_prompt(self, heard: str, user_text: str,

@@ -92,6 +92,26 @@ def test_late_words_of_the_request_before_the_flag_go_to_the_request() -> None:
     assert t.barge_in_text == "Wait!"
 
 
+def test_late_words_of_the_request_of_a_turn_that_completes_go_before_its_answer() -> None:
+    # On the field timing a request is often transcribed only once the model answers it
+    # (0.5-2 s behind the speech); with no barge-in in that turn, they are the request's.
+    t = Tracker(max_history=10)
+    feed(t, inp("Tell me"), out("Sure,"), inp(" a joke."), out(" here."), TURN_COMPLETE)
+    assert t.history == [("user", "Tell me a joke."), ("model", "Sure, here.")]
+    # A barge-in's words, transcribed while the answer to it plays, all of them or the rest.
+    for before, during in (([], [inp("What about"), inp(" dragons?")]),
+                           ([inp("What about")], [inp(" dragons?")])):
+        t = Tracker(max_history=10)
+        feed(t, inp("Tell me a story."), out("Once"), out(" upon"), INTERRUPTED, TURN_COMPLETE,
+             *before, out("Dragons,"), *during, out(" then."), TURN_COMPLETE)
+        assert t.history == [("user", "Tell me a story."), ("model", "Once upon"),
+                             ("user", "What about dragons?"), ("model", "Dragons, then.")]
+        assert t.user_text == ""
+        # What comes after the turn is over is a new utterance, for the next turn.
+        feed(t, inp("Thanks."))
+        assert t.history[-1] == ("model", "Dragons, then.") and t.user_text == "Thanks."
+
+
 def test_user_text_that_arrives_with_the_flag_counts() -> None:
     t = Tracker(max_history=4)
     flag = [UserWords("Stop"), FLAG]

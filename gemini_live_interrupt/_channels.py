@@ -9,7 +9,7 @@ from google.genai.live import AsyncSession
 
 from ._policy import Channel
 
-__all__ = ["has_context_update", "instruction_text", "send_note"]
+__all__ = ["content_text", "has_context_update", "instruction_text", "send_note"]
 
 
 def has_context_update() -> bool:
@@ -23,10 +23,11 @@ def instruction_text(config: Any) -> str:
         return ""
     value = config.get("system_instruction") if isinstance(config, dict) else getattr(
         config, "system_instruction", None)
-    return _text_of(value)
+    return content_text(value)
 
 
-def _text_of(value: Any) -> str:
+def content_text(value: Any) -> str:
+    """The text of a ``Content``, a ``Part``, their dict forms, a string, or a list of them."""
     if value is None:
         return ""
     if isinstance(value, str):
@@ -34,13 +35,13 @@ def _text_of(value: Any) -> str:
     if isinstance(value, types.Part):
         return value.text or ""
     if isinstance(value, types.Content):
-        return "".join(_text_of(p) for p in value.parts or ())
+        return "".join(content_text(p) for p in value.parts or ())
     if isinstance(value, dict):
         if "parts" in value:
-            return "".join(_text_of(p) for p in value.get("parts") or ())
+            return "".join(content_text(p) for p in value.get("parts") or ())
         return str(value.get("text") or "")
     if isinstance(value, (list, tuple)):
-        return "".join(_text_of(v) for v in value)
+        return "".join(content_text(v) for v in value)
     return ""
 
 

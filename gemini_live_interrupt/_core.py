@@ -236,6 +236,15 @@ class Core:
         """
         self._tracker.played(seconds)
 
+    def user_sent(self, text: str, now: float) -> Sequence[Action]:
+        """The app sent ``text`` to the model as the user's words (realtime text, or a user
+        turn that completes): they count as said now, and the service's transcription of them,
+        if it sends one, is not counted again."""
+        self._tracker.sent(text, now)
+        actions = self._poll_if_pending(now)
+        self._route()
+        return actions
+
     def tool_responded(self, ids: Iterable[str], now: float) -> list[Action]:
         """The app answered these tool calls: a note waiting for them may be due."""
         self._tools.difference_update(ids)

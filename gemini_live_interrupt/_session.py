@@ -27,6 +27,7 @@ from ._prompt import PromptBuilder, cap_prompt, default_prompt, run_builder, tid
 from ._records import Interruption, Reason, Stall
 from ._resumption import HISTORIES
 from ._sdk_loop import turn_end
+from ._sent import sent_text, sent_user_text
 from ._tracker import BargeIn
 
 __all__ = ["InterruptAwareSession", "check_options"]
@@ -148,6 +149,7 @@ class InterruptAwareSession(_SessionBase):
         self._timer: asyncio.Task[None] | None = None
         self._writer: asyncio.Task[None] | None = None  # writes and sends notes (_write)
         self._writer_idle: asyncio.Future[BargeIn] | None = None  # what it waits on
+        self._sending: set[str] = set()  # notes inject() is sending (not the user's words)
         # Called with the session once connected (the shim's on_session; it logs errors).
         self._on_connected: Callable[[InterruptAwareSession], None] | None = None
 
@@ -223,6 +225,40 @@ class InterruptAwareSession(_SessionBase):
             while True:
                 async for _ in raw.receive():
                     pass
+
+    async def send_realtime_input(self, *, text: str | None = None, **kwargs: Any) -> None:
+        """``AsyncSession.send_realtime_input``; ``text`` counts as the user's words (whitespace
+        is a nudge, not words)."""
+        raw = self.raw
+        if text:
+            # Before the send: an `interrupted` it causes finds the words already counted.
+            self._user_sent(text)
+        await raw.send_realtime_input(text=text, **kwargs)
+
+    async def send_client_content(self, *, turns: Any = None, turn_complete: bool = True) -> None:
+        """``AsyncSession.send_client_content``; the last turn's text counts as the user's
+        words when it is the user's and completes the turn (the service transcribes none)."""
+        raw = self.raw
+        self._user_sent(sent_user_text(turns, turn_complete))
+        await raw.send_client_content(turns=turns, turn_complete=turn_complete)
+
+    async def send(self, *, input: Any = None, end_of_turn: bool | None = False) -> None:
+        """The deprecated ``AsyncSession.send`` (google-adk sends 2.5 text by it); the user's
+        text in it counts as their words, as in the specific methods."""
+        raw = self.raw
+        self._user_sent(sent_text(input, end_of_turn))
+        await raw.send(input=input, end_of_turn=end_of_turn)
+
+    def _user_sent(self, text: str) -> None:
+        if not text or text in self._sending:  # a note a subclass sends through these methods
+            return
+        try:
+            actions = self._core.user_sent(text, self.clock())
+        except Exception:
+            logger.exception("gemini_live_interrupt: could not track text sent to the model")
+            return
+        if actions:
+            self._dispatch(actions)
 
     async def send_tool_response(
         self,
@@ -465,12 +501,15 @@ class InterruptAwareSession(_SessionBase):
         if stale is not None:
             self._failed(episode, stale, prompt)
             return
+        self._sending.add(prompt)
         try:
             await self.inject(prompt)
         except Exception as exc:
             logger.warning("gemini_live_interrupt: could not send the resume note: %r", exc)
             self._failed(episode, "send failed", prompt, error=repr(exc))
             return
+        finally:
+            self._sending.discard(prompt)
         self._dispatch(self._core.note_sent(episode, self.clock()))
 
     def _failed(self, episode: int, reason: Reason, prompt: str | None = None,

@@ -25,9 +25,12 @@ from ._timeline import Timeline
 
 __all__ = ["BargeIn", "Tracker"]
 
-# Own notes whose echo we still expect back as input transcription (realtime text is
+# Texts whose echo we may still get back as input transcription (realtime text may be
 # transcribed by the service like speech); a handful is plenty.
 _MAX_PENDING_NOTES = 4
+# Seconds (session clock) after which the service's transcription of a text the app sent is no
+# longer expected: later, the same words are the user's speech.
+_TYPED_ECHO_SECONDS = 5.0
 
 
 @dataclass(slots=True)
@@ -82,6 +85,47 @@ def _squash(text: str) -> str:
     return "".join(text.split())
 
 
+class _Echoes:
+    """Texts the service may transcribe back as if the user had said them: each transcript
+    chunk is matched against them (held back until a text is whole, or released when it turns
+    out to be something else). ``ttl``: seconds a text is expected, or for ever."""
+
+    def __init__(self, ttl: float | None = None) -> None:
+        self._texts: deque[tuple[str, float]] = deque(maxlen=_MAX_PENDING_NOTES)
+        self._held: list[str] = []
+        self._ttl = ttl
+
+    def __bool__(self) -> bool:
+        return bool(self._texts)
+
+    def add(self, text: str, now: float) -> None:
+        squashed = _squash(text)
+        if squashed:
+            self._texts.append((squashed, now))
+
+    def starts(self, probe: str) -> bool:
+        """Whether some expected text starts with ``probe`` (squashed)."""
+        return any(text.startswith(probe) for text, _ in self._texts)
+
+    def take(self, chunk: str, now: float) -> tuple[bool, list[str]]:
+        """Whether ``chunk`` is (part of) an expected text; and the chunks held back before it
+        that turned out not to be, which the caller takes as the user's."""
+        if self._ttl is not None:
+            while self._texts and now - self._texts[0][1] > self._ttl:
+                self._texts.popleft()
+        probe = _squash("".join(self._held) + chunk)
+        if probe:
+            for entry in self._texts:
+                if entry[0].startswith(probe):
+                    self._held.append(chunk)
+                    if entry[0] == probe:
+                        self._texts.remove(entry)
+                        self._held.clear()
+                    return True, []
+        held, self._held = self._held, []
+        return False, held
+
+
 class Tracker:
     """Follows turns, transcripts and history; turns ``interrupted`` flags into ``BargeIn`` s.
 
@@ -100,8 +144,10 @@ class Tracker:
         self._user_spoke_since_flag = False
         self._output_since_flag = True
         self._episode = 0
-        self._notes: deque[str] = deque(maxlen=_MAX_PENDING_NOTES)
-        self._echo: list[str] = []
+        self._notes = _Echoes()  # our realtime-text notes: their echo is not user speech
+        self._typed = _Echoes(_TYPED_ECHO_SECONDS)  # the app's texts: counted once, at send
+        self._typed_pending = False  # the uncommitted words include text the app sent
+        self._typed_last = False  # the last uncommitted chunk is text the app sent
         self._reports_seen = False
         self._played_total = 0.0  # seconds the app reported playing, all turns
         self._interim: list[str] = []
@@ -179,9 +225,27 @@ class Tracker:
         ``text`` is given for realtime-text notes, whose transcription is not user speech.
         """
         self._note_out = True
-        squashed = _squash(text or "")
-        if squashed:
-            self._notes.append(squashed)
+        if text:
+            self._notes.add(text, 0.0)
+
+    def sent(self, text: str, now: float) -> None:
+        """The app sent the model ``text`` as the user's words (realtime text, or a user turn
+        that completes): they are known exactly and at once, where a transcription (if the
+        service sends one) comes late or never. Whitespace is a nudge, not words."""
+        if not text.strip():
+            return
+        turn = self._turn
+        if turn is not None and not turn.complete and not turn.interrupted:
+            # Transcribed words before it end the request of the turn being answered.
+            self._late_words_to_request()
+        before = self.user_text
+        if before and not before[-1].isspace() and not text[0].isspace():
+            text = " " + text
+        self._user_chunks.append(text)
+        self._typed_last = self._typed_pending = True
+        self._user_finished = True
+        self._typed.add(text, now)
+        self._user_heard_from(now)
 
     def audio(self, nbytes: int, rate: int, now: float) -> None:
         """A message that is one audio chunk and nothing else (the short path)."""
@@ -240,12 +304,27 @@ class Tracker:
         text = words.text
         if not text:
             return
-        if self._is_own_echo(text):
-            self.echo = True
-            return
+        if self._notes:
+            ours, held = self._notes.take(text, now)
+            self._add_user(held)
+            if ours:
+                self.echo = True
+                return
+        if self._typed:
+            sent, held = self._typed.take(text, now)
+            self._add_user(held)
+            if sent:
+                return  # the app's own text, counted when it was sent
         self._interim.clear()  # the final words replace the interim ones
-        self._user_chunks.append(text)
+        self._add_user((text,))
         self._user_heard_from(now)
+
+    def _add_user(self, chunks: Iterable[str]) -> None:
+        for chunk in chunks:
+            if self._typed_last and chunk and not chunk[0].isspace():
+                chunk = " " + chunk  # a typed message is a sentence of its own
+            self._typed_last = False
+            self._user_chunks.append(chunk)
 
     def _on_interim(self, text: str, now: float) -> None:
         # Interim words of our own realtime-text note are skipped without consuming the
@@ -255,8 +334,10 @@ class Tracker:
         # hypothesis (it replaces), anything else is a new piece (it adds).
         whole = bool(so_far) and text.startswith(so_far)
         probe = _squash(text if whole else so_far + text)
-        if probe and any(note.startswith(probe) for note in self._notes):
+        if probe and self._notes.starts(probe):
             self.echo = True
+            return
+        if probe and self._typed.starts(probe):
             return
         if whole:
             self._interim[:] = [text]
@@ -268,24 +349,6 @@ class Tracker:
         self._user_spoke_since_flag = True
         self._note_out = False
         self.last_user_at = now
-
-    def _is_own_echo(self, chunk: str) -> bool:
-        if not self._notes:
-            return False
-        probe = _squash("".join(self._echo) + chunk)
-        if not probe:
-            return False
-        for note in self._notes:
-            if note.startswith(probe):
-                self._echo.append(chunk)
-                if note == probe:
-                    self._notes.remove(note)
-                    self._echo.clear()
-                return True
-        # Not our note after all: what was held back was the user's.
-        held, self._echo = self._echo, []
-        self._user_chunks.extend(held)
-        return False
 
     def _opened(self) -> Timeline | None:
         # No open turn: the timeline of the turn this output opens, or None (a late chunk).
@@ -339,6 +402,7 @@ class Tracker:
         self._user_chunks.clear()
         self._interim.clear()
         self._user_finished = False
+        self._typed_pending = self._typed_last = False
         if text:
             self._history.append(("user", text))
 
@@ -346,8 +410,9 @@ class Tracker:
         # Words that came after the model began its turn but before a barge-in's flag end the
         # request that turn answers: the service flags a barge-in 50-100 ms into the speech and
         # transcribes it 0.5-2 s behind (pipecat-ai/pipecat#3381), so a barge-in's own words
-        # only come after its flag.
-        if not self._user_chunks and not self._interim:
+        # only come after its flag. Text the app sent is never late: it is a message of its
+        # own, sent while the model spoke (a barge-in's words, or the next request).
+        if (not self._user_chunks and not self._interim) or self._typed_pending:
             return  # nearly always: nothing said since the turn began
         late = self.user_text
         turn = self._turn

@@ -112,6 +112,60 @@ def test_late_words_of_the_request_of_a_turn_that_completes_go_before_its_answer
         assert t.history[-1] == ("model", "Dragons, then.") and t.user_text == "Thanks."
 
 
+def sent_at(tracker: Tracker, text: str, now: float = 0.0) -> None:
+    tracker.sent(text, now)
+
+
+def test_text_the_app_sends_is_the_users_words() -> None:
+    # clientContent gets no input transcription, and whether realtime text does is not known.
+    t = Tracker(max_history=10)
+    sent_at(t, "Tell me a story.")
+    assert t.user_text == "Tell me a story." and t.user_finished
+    feed(t, out("Once"), out(" upon"), TURN_COMPLETE)
+    assert t.history == [("user", "Tell me a story."), ("model", "Once upon")]
+    sent_at(t, "   ")  # a nudge (pipecat sends " " on 3.x), not words
+    assert t.user_text == ""
+
+
+def test_a_typed_barge_in_is_known_at_the_flag() -> None:
+    # The text causes the flag: it is the barge-in's words, never the request's late ones.
+    t = Tracker(max_history=10)
+    sent_at(t, "Tell me a story.")
+    feed(t, out("Once"), out(" upon"))
+    sent_at(t, "Dragons instead?")
+    (b,) = feed(t, INTERRUPTED)
+    assert b.user_text == "Dragons instead?"
+    assert b.history == (("user", "Tell me a story."),)
+    feed(t, TURN_COMPLETE, out("Dragons,"), out(" then."), TURN_COMPLETE)
+    assert t.history == [("user", "Tell me a story."), ("model", "Once upon"),
+                         ("user", "Dragons instead?"), ("model", "Dragons, then.")]
+
+
+def test_the_services_transcription_of_sent_text_is_not_counted_twice() -> None:
+    for echo in ([inp("Tell me a story.")], [inp("Tell me"), inp(" a story.")]):
+        t = Tracker(max_history=10)
+        sent_at(t, "Tell me a story.")
+        feed(t, *echo, out("Once"), TURN_COMPLETE)
+        assert t.history == [("user", "Tell me a story."), ("model", "Once")]
+        assert not t.echo  # the app still sees it: it is not our note
+    # Speech that only starts like it is the user's.
+    t = Tracker(max_history=10)
+    sent_at(t, "Tell me a story.")
+    feed(t, inp("Tell me"), inp(" a joke."), out("Sure."), TURN_COMPLETE)
+    assert t.history == [("user", "Tell me a story. Tell me a joke."), ("model", "Sure.")]
+
+
+def test_words_spoken_before_a_typed_message_stay_with_their_own_request() -> None:
+    t = Tracker(max_history=10)
+    feed(t, inp("Tell me"), out("Sure,"), inp(" a joke."))
+    sent_at(t, "Actually, a poem.")  # while the answer is still coming, no barge-in
+    feed(t, out(" here."), TURN_COMPLETE)
+    assert t.history == [("user", "Tell me a joke."), ("model", "Sure, here.")]
+    assert t.user_text == "Actually, a poem."  # the next request, answered next
+    feed(t, out("Roses."), TURN_COMPLETE)
+    assert t.history[-2:] == [("user", "Actually, a poem."), ("model", "Roses.")]
+
+
 def test_user_text_that_arrives_with_the_flag_counts() -> None:
     t = Tracker(max_history=4)
     flag = [UserWords("Stop"), FLAG]

@@ -372,7 +372,7 @@ class ServerSession:
                 self._request("nudge")
             return
         self._barge_in(self._now)
-        if self.input_transcription:
+        if self.input_transcription and self.quirks.transcribe_realtime_text:
             # Assumed: whether the service transcribes realtimeInput.text is not known.
             self._send({"serverContent": {"inputTranscription": {"text": text}}})
         self.context.append(("user", text))

@@ -176,6 +176,9 @@ class Quirks:
         interim_input_transcription: send ``interimInputTranscription`` while the user speaks,
             ahead of ``inputTranscription`` (documented in the SDK 3.4; shape assumed, see
             :attr:`ServiceTiming.interim_shape`).
+        transcribe_realtime_text: answer ``realtimeInput.text`` with an ``inputTranscription``
+            of it, as if the user had said it (assumed: whether the service does is not known).
+            Off, the app's typed words reach the session only through what it sent.
         turn_complete_false_mutes: after a clientContent with turnComplete=false in a started
             conversation, realtime input no longer triggers replies (an older report,
             google-gemini/live-api-web-console#60; off by default: LiveKit and pipecat send such
@@ -201,6 +204,7 @@ class Quirks:
     word_timestamps: bool = False
     interim_input_transcription: bool = False
     turn_complete_false_mutes: bool = False
+    transcribe_realtime_text: bool = True
 
     def __post_init__(self) -> None:
         jitter = self.transcript_jitter

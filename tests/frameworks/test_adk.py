@@ -8,8 +8,10 @@ docs/frameworks.md, play the model's audio on a simulated speaker that reports w
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 
 import pytest
+from google.genai import types
 
 pytest.importorskip("google.adk")
 
@@ -19,7 +21,7 @@ from gemini_live_interrupt import (
     Interruption,
     enable_interrupt_resume,
 )
-from gemini_live_interrupt.testing import FakeLiveServer, ToolCall
+from gemini_live_interrupt.testing import FakeLiveServer, Quirks, ToolCall
 
 from ..conftest import M25, M38, STORY, notes
 from ._adk import LiveApp, agent_for
@@ -269,3 +271,26 @@ async def test_heard_follows_a_speaker_that_starts_late() -> None:
     assert estimate > speaker.stopped[0] + 0.4
     print(f"  without reports: {estimate:.2f} s, heard={turn.heard_at(estimate)!r}, word error "
           f"{word_error(turn.heard_at(estimate), turn.heard_at(speaker.stopped[0]))}")
+
+
+@pytest.mark.parametrize("model", MODELS)
+async def test_typed_messages_are_the_users_words_in_the_history(model: str) -> None:
+    """ADK sends a typed message (``LiveRequestQueue.send_content``) by the deprecated
+    ``send()`` as client content on 2.5 and as realtime text on 3.x
+    (``gemini_llm_connection.py:150-170``); the server here transcribes neither."""
+    opened = shim_recording_sessions()
+    quirks = dataclasses.replace(Quirks.for_model(model), transcribe_realtime_text=False)
+    async with FakeLiveServer(replies=[STORY, ANSWER], speed=SPEED, quirks=quirks) as server:
+        async with LiveApp(server, agent_for(server, model)) as app:
+            for text, reply in (("Tell me a story.", STORY), ("And dragons?", ANSWER)):
+                start = len(app.events)
+                app.queue.send_content(types.Content(role="user", parts=[types.Part(text=text)]))
+                await app.wait_until(lambda start=start: app.index(
+                    lambda e: bool(e.turn_complete), start=start) is not None)
+                assert reply in app.output_transcripts()[-1]
+            (session,) = opened
+            history = session.history
+    sent = [m.kind for m in server.received if "Tell me a story." in str(m.data)]
+    assert sent == (["client_content"] if model == M25 else ["realtime_input"])
+    assert history == [("user", "Tell me a story."), ("model", STORY),
+                       ("user", "And dragons?"), ("model", ANSWER)]

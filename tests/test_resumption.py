@@ -225,3 +225,16 @@ async def test_the_service_says_not_resumable_while_it_speaks() -> None:
                         if m.server_content and m.server_content.model_turn)
     assert any(m.session_resumption_update for m in seen[:first_output])  # as it begins
     assert last.session_resumption_update and last.session_resumption_update.resumable
+
+
+async def test_handles_are_unique_across_servers() -> None:
+    # As the service's: a resumed session must never meet another server's (test's) history.
+    handles = []
+    for _ in range(2):
+        async with FakeLiveServer(replies=["Hi there."], speed=SPEED) as server:
+            async with connect(server.client(), model=M25, config=RESUMABLE) as session:
+                await session.send_realtime_input(text="Hello.")
+                async for _ in session.receive():
+                    pass
+                handles.append(await next_handle(session))
+    assert handles[0] != handles[1]

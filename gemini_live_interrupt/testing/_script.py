@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import secrets
 import time
 from collections.abc import Callable, Sequence
 
@@ -48,6 +49,9 @@ class Script:
         self._reply_index = 0
         self._user_index = 0
         self._handles: dict[str, Context] = {}
+        # The service's handles are opaque and unique; so are these, across servers too (a
+        # session resuming by handle must not meet another server's conversation).
+        self.handle_prefix = f"fake-handle-{secrets.token_hex(6)}"
         self._start = time.monotonic()
 
     def now(self) -> float:

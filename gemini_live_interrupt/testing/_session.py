@@ -724,7 +724,7 @@ class ServerSession:
         self._changed()
         if self.resumption:
             self._handles += 1
-            handle = f"fake-handle-{self.index}-{self._handles}"
+            handle = f"{self.script.handle_prefix}-{self.index}-{self._handles}"
             self.script.save_handle(handle, self.context)
             self._send({"sessionResumptionUpdate": {"newHandle": handle, "resumable": True}})
         if interrupted:

@@ -227,8 +227,8 @@ class InterruptAwareSession(_SessionBase):
                     pass
 
     async def send_realtime_input(self, *, text: str | None = None, **kwargs: Any) -> None:
-        """``AsyncSession.send_realtime_input``; ``text`` counts as the user's words (whitespace
-        is a nudge, not words)."""
+        """``AsyncSession.send_realtime_input``; ``text`` counts as the user's words (not a
+        nudge: no letter or digit, or wrapped whole in a tag)."""
         raw = self.raw
         if text:
             # Before the send: an `interrupted` it causes finds the words already counted.

@@ -6,6 +6,7 @@ start, if any. No SDK types, sockets or event loop here: every behaviour is a pl
 
 from __future__ import annotations
 
+import re
 from collections import deque
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -79,6 +80,10 @@ class _Turn:
             return self.generated()  # a text turn: everything received was seen
         # After turnComplete all of the turn's audio is in: its last word ends that audio.
         return self.timeline.heard(played, complete=self.complete)
+
+
+# A text that is one tagged element and nothing else: markup for the model, not speech.
+_WRAPPED = re.compile(r"\s*<([A-Za-z][\w-]*)>.*</\1>\s*", re.DOTALL)
 
 
 def _squash(text: str) -> str:
@@ -231,8 +236,13 @@ class Tracker:
     def sent(self, text: str, now: float) -> None:
         """The app sent the model ``text`` as the user's words (realtime text, or a user turn
         that completes): they are known exactly and at once, where a transcription (if the
-        service sends one) comes late or never. Whitespace is a nudge, not words."""
-        if not text.strip():
+        service sends one) comes late or never.
+
+        Not words: a text with no letter or digit (a nudge or placeholder: pipecat's " ",
+        google-adk's and LiveKit's "."), or one wrapped whole in a tag (LiveKit puts
+        instructions in a user turn as ``<instructions>...</instructions>`` on 3.x).
+        """
+        if not any(c.isalnum() for c in text) or _WRAPPED.fullmatch(text):
             return
         turn = self._turn
         if turn is not None and not turn.complete and not turn.interrupted:

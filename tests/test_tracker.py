@@ -123,8 +123,13 @@ def test_text_the_app_sends_is_the_users_words() -> None:
     assert t.user_text == "Tell me a story." and t.user_finished
     feed(t, out("Once"), out(" upon"), TURN_COMPLETE)
     assert t.history == [("user", "Tell me a story."), ("model", "Once upon")]
-    sent_at(t, "   ")  # a nudge (pipecat sends " " on 3.x), not words
-    assert t.user_text == ""
+    # Nudges and placeholders, not words: pipecat's " " on 3.x, google-adk's and LiveKit's "."
+    # (a user turn that only asks for a reply); LiveKit's instructions in a user turn on 3.x.
+    for nudge in ("   ", ".", " ... ", "<instructions>\nGreet the user.\n</instructions>"):
+        sent_at(t, nudge)
+        assert t.user_text == "", nudge
+    sent_at(t, "<b>Bold</b> move.")  # markup inside words is still words
+    assert t.user_text == "<b>Bold</b> move."
 
 
 def test_a_typed_barge_in_is_known_at_the_flag() -> None:

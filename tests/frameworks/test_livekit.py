@@ -241,3 +241,31 @@ async def test_the_reconnect_after_go_away_keeps_the_history(model_name: str) ->
                       ("model", DRAGONS)]
     assert seen["after"] == before
     assert not app.errors
+
+
+@pytest.mark.parametrize("model_name", [M25, M38])
+async def test_generate_reply_instructions_are_not_the_users_words(model_name: str) -> None:
+    """``generate_reply(instructions=...)`` sends a turn-completing user turn that nobody
+    said: on 2.5 the instructions as a model turn and a "." user placeholder, on 3.x the
+    instructions wrapped in ``<instructions>`` as a user turn (realtime_api.py:877-889)."""
+    enable(SPEED)
+    call = Call()
+    CALL.set(call)
+    greeting = "Hello, how can I help?"
+    async with FakeLiveServer(replies=[greeting], speed=SPEED, **SERVER) as server:
+        session = realtime_model(server, model_name).session()
+        app = App(session, speed=SPEED, call=call)
+        mic = Microphone(session, speed=SPEED)  # silence: 3.x answers once input follows
+        try:
+            await until(lambda: bool(call.sessions))
+            session.generate_reply(instructions="Greet the user.")
+            await app.wait_for(lambda: any(words(r.text) == greeting for r in app.replies)
+                               and all(r.done.is_set() for r in app.replies))
+            history = call.sessions[0].history
+        finally:
+            await mic.aclose()
+            await session.aclose()
+            await app.aclose()
+    sent = [m.data for m in server.received if m.kind == "client_content"]
+    assert any("Greet the user." in str(d) for d in sent)  # as described above
+    assert history == [("model", greeting)]

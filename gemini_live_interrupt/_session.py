@@ -149,7 +149,9 @@ class InterruptAwareSession(_SessionBase):
         self._timer: asyncio.Task[None] | None = None
         self._writer: asyncio.Task[None] | None = None  # writes and sends notes (_write)
         self._writer_idle: asyncio.Future[BargeIn] | None = None  # what it waits on
-        self._sending: set[str] = set()  # notes inject() is sending (not the user's words)
+        # Notes inject() is sending (not the user's words); a list: a set would hash each
+        # prompt on the way from the flag to the wire.
+        self._sending: list[str] = []
         # Called with the session once connected (the shim's on_session; it logs errors).
         self._on_connected: Callable[[InterruptAwareSession], None] | None = None
 
@@ -501,7 +503,7 @@ class InterruptAwareSession(_SessionBase):
         if stale is not None:
             self._failed(episode, stale, prompt)
             return
-        self._sending.add(prompt)
+        self._sending.append(prompt)
         try:
             await self.inject(prompt)
         except Exception as exc:
@@ -509,7 +511,7 @@ class InterruptAwareSession(_SessionBase):
             self._failed(episode, "send failed", prompt, error=repr(exc))
             return
         finally:
-            self._sending.discard(prompt)
+            self._sending.remove(prompt)
         self._dispatch(self._core.note_sent(episode, self.clock()))
 
     def _failed(self, episode: int, reason: Reason, prompt: str | None = None,

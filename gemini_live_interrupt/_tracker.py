@@ -96,35 +96,34 @@ class _Echoes:
     out to be something else). ``ttl``: seconds a text is expected, or for ever."""
 
     def __init__(self, ttl: float | None = None) -> None:
-        self._texts: deque[tuple[str, float]] = deque(maxlen=_MAX_PENDING_NOTES)
+        # (squashed text, when it was added); test it for emptiness before calling ``take``
+        # (a plain deque's truth costs far less than a __bool__ method on every transcript).
+        self.texts: deque[tuple[str, float]] = deque(maxlen=_MAX_PENDING_NOTES)
         self._held: list[str] = []
         self._ttl = ttl
-
-    def __bool__(self) -> bool:
-        return bool(self._texts)
 
     def add(self, text: str, now: float) -> None:
         squashed = _squash(text)
         if squashed:
-            self._texts.append((squashed, now))
+            self.texts.append((squashed, now))
 
     def starts(self, probe: str) -> bool:
         """Whether some expected text starts with ``probe`` (squashed)."""
-        return any(text.startswith(probe) for text, _ in self._texts)
+        return any(text.startswith(probe) for text, _ in self.texts)
 
     def take(self, chunk: str, now: float) -> tuple[bool, list[str]]:
         """Whether ``chunk`` is (part of) an expected text; and the chunks held back before it
         that turned out not to be, which the caller takes as the user's."""
         if self._ttl is not None:
-            while self._texts and now - self._texts[0][1] > self._ttl:
-                self._texts.popleft()
+            while self.texts and now - self.texts[0][1] > self._ttl:
+                self.texts.popleft()
         probe = _squash("".join(self._held) + chunk)
         if probe:
-            for entry in self._texts:
+            for entry in self.texts:
                 if entry[0].startswith(probe):
                     self._held.append(chunk)
                     if entry[0] == probe:
-                        self._texts.remove(entry)
+                        self.texts.remove(entry)
                         self._held.clear()
                     return True, []
         held, self._held = self._held, []
@@ -314,27 +313,31 @@ class Tracker:
         text = words.text
         if not text:
             return
-        if self._notes:
+        if self._notes.texts:
             ours, held = self._notes.take(text, now)
-            self._add_user(held)
+            for chunk in held:
+                self._add_user(chunk)
             if ours:
                 self.echo = True
                 return
-        if self._typed:
+        if self._typed.texts:
             sent, held = self._typed.take(text, now)
-            self._add_user(held)
+            for chunk in held:
+                self._add_user(chunk)
             if sent:
                 return  # the app's own text, counted when it was sent
         self._interim.clear()  # the final words replace the interim ones
-        self._add_user((text,))
+        if self._typed_last:
+            self._add_user(text)
+        else:
+            self._user_chunks.append(text)  # nearly always: no typed text before it
         self._user_heard_from(now)
 
-    def _add_user(self, chunks: Iterable[str]) -> None:
-        for chunk in chunks:
-            if self._typed_last and chunk and not chunk[0].isspace():
-                chunk = " " + chunk  # a typed message is a sentence of its own
-            self._typed_last = False
-            self._user_chunks.append(chunk)
+    def _add_user(self, chunk: str) -> None:
+        if self._typed_last and chunk and not chunk[0].isspace():
+            chunk = " " + chunk  # a typed message is a sentence of its own
+        self._typed_last = False
+        self._user_chunks.append(chunk)
 
     def _on_interim(self, text: str, now: float) -> None:
         # Interim words of our own realtime-text note are skipped without consuming the
@@ -344,10 +347,10 @@ class Tracker:
         # hypothesis (it replaces), anything else is a new piece (it adds).
         whole = bool(so_far) and text.startswith(so_far)
         probe = _squash(text if whole else so_far + text)
-        if probe and self._notes.starts(probe):
+        if probe and self._notes.texts and self._notes.starts(probe):
             self.echo = True
             return
-        if probe and self._typed.starts(probe):
+        if probe and self._typed.texts and self._typed.starts(probe):
             return
         if whole:
             self._interim[:] = [text]

@@ -228,14 +228,18 @@ class InterruptAwareSession(_SessionBase):
                 async for _ in raw.receive():
                     pass
 
-    async def send_realtime_input(self, *, text: str | None = None, **kwargs: Any) -> None:
-        """``AsyncSession.send_realtime_input``; ``text`` counts as the user's words (not a
-        nudge: no letter or digit, or wrapped whole in a tag)."""
-        raw = self.raw
-        if text:
-            # Before the send: an `interrupted` it causes finds the words already counted.
-            self._user_sent(text)
-        await raw.send_realtime_input(text=text, **kwargs)
+    def send_realtime_input(self, *, text: str | None = None,
+                            **kwargs: Any) -> Coroutine[Any, Any, None]:
+        """``AsyncSession.send_realtime_input`` (await it as that); ``text`` counts as the
+        user's words (not a nudge: no letter or digit, or wrapped whole in a tag)."""
+        # The SDK's own coroutine, with none of ours around it: audio goes this way 25-50
+        # times a second (an async wrapper cost twice what the proxy did, ~3 % of the send).
+        raw = self._raw or self.raw
+        if text is None:
+            return raw.send_realtime_input(**kwargs)
+        # Before the send: an `interrupted` it causes finds the words already counted.
+        self._user_sent(text)
+        return raw.send_realtime_input(text=text, **kwargs)
 
     async def send_client_content(self, *, turns: Any = None, turn_complete: bool = True) -> None:
         """``AsyncSession.send_client_content``; the last turn's text counts as the user's

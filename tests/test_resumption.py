@@ -21,6 +21,7 @@ from gemini_live_interrupt._resumption import Histories
 from gemini_live_interrupt.testing import FakeLiveServer
 
 from .conftest import AUDIO, M25, STORY, notes
+from .test_session import barge_in_turn
 
 SPEED = 25.0
 RESUMABLE = {**AUDIO, "session_resumption": {}}
@@ -103,25 +104,6 @@ async def next_handle(session: Any) -> str:
                 return str(update.new_handle)
 
 
-async def story_cut(session: Any, barge: str = "Wait, what about dragons?") -> None:
-    """Ask for a story and talk over it once six words came (played as they arrive)."""
-    await session.send_realtime_input(text="Tell me a story.")
-    words = 0
-    barged = False
-    async for message in session.receive():
-        content = message.server_content
-        if content and content.model_turn:
-            for part in content.model_turn.parts or ():
-                if part.inline_data and part.inline_data.data:
-                    session.playback.played(nbytes=len(part.inline_data.data))
-        if content and content.output_transcription and content.output_transcription.text:
-            words += len(content.output_transcription.text.split())
-        if not barged and words >= 6:
-            barged = True
-            await session.send_realtime_input(text=barge)
-    assert barged
-
-
 async def settled(session: Any, n: int = 1) -> list[Interruption]:
     for _ in range(300):
         if len(session.interruptions) >= n:
@@ -144,7 +126,7 @@ async def test_a_resumed_connection_notes_with_the_history_before_it() -> None:
         resumed = {**AUDIO, "session_resumption": {"handle": handle}}
         async with connect(client, model=M25, config=resumed) as second:
             assert second.history == before  # from the start, as the service's context
-            await story_cut(second)
+            await barge_in_turn(second)
             (record,) = await settled(second)
             await server.wait_for(lambda: len(notes(server)) == 1)
             async for _ in second.receive():
@@ -163,7 +145,7 @@ async def test_the_history_goes_on_to_the_end_of_the_connection_it_resumes() -> 
                               speed=SPEED) as server:
         client = server.client()
         async with connect(client, model=M25, config=RESUMABLE, max_history=10) as first:
-            await story_cut(first, barge="What about dragons?")
+            await barge_in_turn(first, barge="What about dragons?")
             (record,) = await settled(first)
             handle = await next_handle(first)  # the cut turn's: its answer comes after it
             async for _ in first.receive():  # the answer to the barge-in

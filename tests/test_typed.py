@@ -19,6 +19,7 @@ from gemini_live_interrupt import InterruptAwareSession, Interruption, connect
 from gemini_live_interrupt.testing import FakeLiveServer, Quirks
 
 from .conftest import AUDIO, M25, M38, STORY, notes
+from .test_session import barge_in_turn
 
 SPEED = 25.0
 BARGE = "Wait, what about dragons?"
@@ -36,28 +37,6 @@ async def settled(session: Any) -> Interruption:
     raise AssertionError("no interruption record")
 
 
-async def typed_barge_in(session: Any) -> list[types.LiveServerMessage]:
-    """Ask for a story in text, type over it once six words came (played as they arrive)."""
-    await session.send_realtime_input(text="Tell me a story.")
-    seen: list[types.LiveServerMessage] = []
-    words = 0
-    barged = False
-    async for message in session.receive():
-        seen.append(message)
-        content = message.server_content
-        if content and content.model_turn:
-            for part in content.model_turn.parts or ():
-                if part.inline_data and part.inline_data.data:
-                    session.playback.played(nbytes=len(part.inline_data.data))
-        if content and content.output_transcription and content.output_transcription.text:
-            words += len(content.output_transcription.text.split())
-        if not barged and words >= 6:
-            barged = True
-            await session.send_realtime_input(text=BARGE)
-    assert barged
-    return seen
-
-
 @pytest.mark.parametrize("transcribed", [False, True], ids=["untranscribed", "transcribed"])
 @pytest.mark.parametrize("model", [M25, M38])
 async def test_a_typed_barge_in_is_in_its_note_and_the_history(model: str,
@@ -68,7 +47,7 @@ async def test_a_typed_barge_in_is_in_its_note_and_the_history(model: str,
                            max_history=10) as session:
             await session.send_realtime_input(text="Hello.")
             first = [m async for m in session.receive()]
-            seen = await typed_barge_in(session)
+            seen = await barge_in_turn(session, barge=BARGE)
             record = await settled(session)
             await server.wait_for(lambda: len(notes(server)) == 1)
             async for _ in session.receive():  # the answer
@@ -142,7 +121,7 @@ async def test_a_note_a_subclass_sends_through_the_session_is_not_the_users() ->
         async with FakeLiveServer(replies=[STORY, "Dragons, then.", "OK."], speed=SPEED,
                                   quirks=quirks(M25, False)) as server:
             async with cls(server.client().aio.live.connect(model=M25, config=AUDIO)) as session:
-                await typed_barge_in(session)
+                await barge_in_turn(session, barge=BARGE)
                 record = await settled(session)
                 async for _ in session.receive():
                     pass

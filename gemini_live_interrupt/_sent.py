@@ -40,12 +40,13 @@ def sent_text(message: Any, end_of_turn: bool | None) -> str:
         return message.text or ""
     if isinstance(message, types.LiveClientContent):
         return sent_user_text(message.turns, message.turn_complete)
-    if isinstance(message, dict):
-        if "turns" in message:
-            return sent_user_text(message.get("turns"),
-                                  message.get("turn_complete", message.get("turnComplete")))
-        if isinstance(message.get("text"), str) and "parts" not in message:
-            return str(message["text"])
+    if isinstance(message, dict) and "turns" in message:
+        return sent_user_text(message.get("turns"),
+                              message.get("turn_complete", message.get("turnComplete")))
+    if isinstance(message, list | tuple) and message and all(
+            isinstance(m, str) for m in message):
+        # The SDK sends a list of strings as the parts of one user turn.
+        return "".join(message) if end_of_turn else ""
     return sent_user_text(message, end_of_turn)
 
 

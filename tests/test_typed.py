@@ -129,3 +129,27 @@ async def test_a_note_a_subclass_sends_through_the_session_is_not_the_users() ->
         assert record.injected and record.prompt
         assert all(record.prompt not in text for _, text in history), cls
         assert ("user", BARGE) in history
+
+
+def test_the_users_words_in_each_shape_the_sdk_takes() -> None:
+    from gemini_live_interrupt._sent import sent_text, sent_user_text
+
+    user = types.Content(role="user", parts=[types.Part(text="Hi "), types.Part(text="there.")])
+    model = types.Content(role="model", parts=[types.Part(text="Hello.")])
+    assert sent_user_text(user, True) == "Hi there."
+    assert sent_user_text([model, user], True) == "Hi there."  # the last turn is the request
+    assert sent_user_text([user, model], True) == ""  # a replay ending on the model's turn
+    assert sent_user_text(user, False) == ""  # context, not said now
+    assert sent_user_text({"parts": [{"text": "No role."}]}, True) == "No role."
+    thought = types.Content(role="user", parts=[types.Part(text="hm", thought=True),
+                                                types.Part(text="Yes.")])
+    assert sent_user_text(thought, True) == "Yes."
+    assert sent_user_text(None, True) == ""
+    assert sent_text("Hello.", True) == "Hello." and sent_text("Hello.", False) == ""
+    assert sent_text(["Hel", "lo."], True) == "Hello."
+    assert sent_text(types.LiveClientContent(turns=[user], turn_complete=True), False) == \
+        "Hi there."
+    assert sent_text({"turns": [user], "turn_complete": False}, True) == ""
+    assert sent_text(types.LiveClientRealtimeInput(text="Typed."), False) == "Typed."
+    assert sent_text(types.Blob(data=b"\0\0", mime_type="audio/pcm"), True) == ""
+    assert sent_text({"name": "f", "response": {}, "id": "1"}, True) == ""

@@ -86,6 +86,19 @@ class _Turn:
 _WRAPPED = re.compile(r"\s*<([A-Za-z][\w-]*)>.*</\1>\s*", re.DOTALL)
 
 
+# A chunk that ends on one of these, followed by one that starts with an ASCII letter or
+# digit, ends a sentence: 3.x transcribes each utterance whole, with no leading space, so two
+# in a row would run together ("story.What"). Scripts written without spaces use other marks.
+_SENTENCE_ENDS = frozenset(".?!,;:")
+
+
+def _glue(before: str, text: str) -> str:
+    """``text`` as it follows ``before``: with a space where two sentences would touch."""
+    if before and before[-1] in _SENTENCE_ENDS and text[:1].isascii() and text[:1].isalnum():
+        return " " + text
+    return text
+
+
 def _squash(text: str) -> str:
     return "".join(text.split())
 
@@ -327,17 +340,17 @@ class Tracker:
             if sent:
                 return  # the app's own text, counted when it was sent
         self._interim.clear()  # the final words replace the interim ones
-        if self._typed_last:
-            self._add_user(text)
-        else:
-            self._user_chunks.append(text)  # nearly always: no typed text before it
+        self._add_user(text)
         self._user_heard_from(now)
 
     def _add_user(self, chunk: str) -> None:
+        chunks = self._user_chunks
         if self._typed_last and chunk and not chunk[0].isspace():
             chunk = " " + chunk  # a typed message is a sentence of its own
+        elif chunks:
+            chunk = _glue(chunks[-1], chunk)
         self._typed_last = False
-        self._user_chunks.append(chunk)
+        chunks.append(chunk)
 
     def _on_interim(self, text: str, now: float) -> None:
         # Interim words of our own realtime-text note are skipped without consuming the
@@ -436,7 +449,8 @@ class Tracker:
         self._user_finished = False
         self._committed += late
         if self._history and self._history[-1][0] == "user":
-            self._history[-1] = ("user", tidy(self._history[-1][1] + late))
+            before = self._history[-1][1]
+            self._history[-1] = ("user", tidy(before + _glue(before, late)))
         elif self._history.maxlen:
             self._history.append(("user", tidy(late)))
 

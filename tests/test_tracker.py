@@ -171,6 +171,20 @@ def test_words_spoken_before_a_typed_message_stay_with_their_own_request() -> No
     assert t.history[-2:] == [("user", "Actually, a poem."), ("model", "Roses.")]
 
 
+def test_utterances_transcribed_whole_are_not_run_together() -> None:
+    # 3.x sends each utterance whole, with no leading space: two in a row are two sentences.
+    t = Tracker(max_history=10)
+    feed(t, inp("Tell me a story."), inp("What about dragons?"))
+    assert t.user_text == "Tell me a story. What about dragons?"
+    feed(t, out("Sure,"), inp("And castles."), out(" here."), TURN_COMPLETE)
+    assert t.history == [("user", "Tell me a story. What about dragons? And castles."),
+                         ("model", "Sure, here.")]
+    # Chunks that carry their own spaces, and scripts written without them, stay verbatim.
+    t = Tracker(max_history=10)
+    feed(t, inp("你好。"), inp("再见。"), inp(" Ok."), inp("3.5"), inp("kg"))
+    assert t.user_text == "你好。再见。 Ok. 3.5kg"
+
+
 def test_user_text_that_arrives_with_the_flag_counts() -> None:
     t = Tracker(max_history=4)
     flag = [UserWords("Stop"), FLAG]

@@ -32,6 +32,11 @@ _MAX_PENDING_NOTES = 4
 # Seconds (session clock) after which the service's transcription of a text the app sent is no
 # longer expected: later, the same words are the user's speech.
 _TYPED_ECHO_SECONDS = 5.0
+# A request ends 0.6 s of silence plus ~0.3 s before its answer starts, and its last words are
+# transcribed up to 2 s after they were said: words this soon after an answer began are still
+# its request's, even when that answer is already over (a short answer, sent faster than it
+# plays).
+_REQUEST_WORDS_LATEST = 1.5
 
 
 @dataclass(slots=True)
@@ -70,6 +75,9 @@ class _Turn:
     start: float = 0.0
     interrupted: bool = False
     complete: bool = False
+    opened_at: float = 0.0  # the session clock when its first output came
+    entry: bool = False  # its model entry is the history's last
+    request: bool = False  # its request has a user entry (committed when it opened)
 
     def generated(self) -> str:
         # Audio turns are described by their output transcription, text turns by their text.
@@ -271,14 +279,14 @@ class Tracker:
 
     def audio(self, nbytes: int, rate: int, now: float) -> None:
         """A message that is one audio chunk and nothing else (the short path)."""
-        timeline = self.sink or self._opened()
+        timeline = self.sink or self._opened(now)
         if timeline is not None:
             timeline.add_audio(nbytes, rate, now)
 
     def transcript(self, text: str, timings: tuple[tuple[float, float], ...] | None,
                    now: float) -> None:
         """A message that is one transcript chunk of the model's speech and nothing else."""
-        timeline = self.sink or self._opened()
+        timeline = self.sink or self._opened(now)
         if timeline is None:
             return
         timeline.add_transcript(text, timings)
@@ -307,7 +315,7 @@ class Tracker:
                     self.transcript(event.text, event.timings, now)
             elif isinstance(event, ModelText):
                 if not cut:
-                    turn = self._output_turn()
+                    turn = self._output_turn(now)
                     if turn is not None:
                         turn.text_parts.append(event.text)
             elif isinstance(event, UserWords):
@@ -339,6 +347,12 @@ class Tracker:
                 self._add_user(chunk)
             if sent:
                 return  # the app's own text, counted when it was sent
+        turn = self._turn
+        if (turn is not None and turn.complete and not turn.interrupted and not self._user_chunks
+                and not self._typed_pending and now - turn.opened_at < _REQUEST_WORDS_LATEST):
+            self._committed += text  # the utterance this answer answered
+            self._to_request(turn, text)
+            return
         self._interim.clear()  # the final words replace the interim ones
         self._add_user(text)
         self._user_heard_from(now)
@@ -376,12 +390,12 @@ class Tracker:
         self._note_out = False
         self.last_user_at = now
 
-    def _opened(self) -> Timeline | None:
+    def _opened(self, now: float) -> Timeline | None:
         # No open turn: the timeline of the turn this output opens, or None (a late chunk).
-        turn = self._output_turn()
+        turn = self._output_turn(now)
         return turn.timeline if turn is not None else None
 
-    def _output_turn(self) -> _Turn | None:
+    def _output_turn(self, now: float) -> _Turn | None:
         """The turn model output goes to (``None``: a late chunk of a cut turn, ignored)."""
         turn = self._turn
         if turn is not None and turn.interrupted and not turn.complete:
@@ -390,16 +404,16 @@ class Tracker:
                 return None
             self._end(turn)
         if turn is None or turn.complete:
-            turn = self._start_turn()
+            turn = self._start_turn(now)
         return turn
 
-    def _start_turn(self) -> _Turn:
+    def _start_turn(self, now: float) -> _Turn:
         # The user's utterance is committed when the model starts answering it.
-        self._commit_user()
+        committed = self._commit_user()
         self.turns_started += 1
         self._note_out = False  # from here on, a cut is the user's again
         before = self._turn
-        turn = self._turn = _Turn(start=self._played_total)
+        turn = self._turn = _Turn(start=self._played_total, opened_at=now, request=committed)
         if before is not None and not before.interrupted and before.timeline.has_audio:
             # The turn before may still be playing (the service sends audio faster than real
             # time, and a tool call's answer can follow at once): a player plays this turn's
@@ -422,15 +436,34 @@ class Tracker:
         if turn is self._turn:
             self.sink = None
 
-    def _commit_user(self) -> None:
+    def _commit_user(self) -> bool:
+        """Commit the user's utterance to the history; whether it made an entry."""
         self._committed = self.user_text
         text = tidy(self.user_text)
         self._user_chunks.clear()
         self._interim.clear()
         self._user_finished = False
         self._typed_pending = self._typed_last = False
-        if text:
+        if text and self._history.maxlen:
             self._history.append(("user", text))
+            return True
+        return False
+
+    def _to_request(self, turn: _Turn, late: str) -> None:
+        """``late`` ends the request ``turn`` answers: it goes into that request's user entry,
+        before the turn's model entry."""
+        history = self._history
+        if not history.maxlen:
+            return
+        model = history.pop() if turn.entry and history and history[-1][0] == "model" else None
+        if turn.request and history and history[-1][0] == "user":
+            before = history[-1][1]
+            history[-1] = ("user", tidy(before + _glue(before, late)))
+        else:
+            history.append(("user", tidy(late)))
+            turn.request = True
+        if model is not None:
+            history.append(model)
 
     def _late_words_to_request(self) -> None:
         # Words that came after the model began its turn but before a barge-in's flag end the
@@ -448,11 +481,7 @@ class Tracker:
         self._interim.clear()
         self._user_finished = False
         self._committed += late
-        if self._history and self._history[-1][0] == "user":
-            before = self._history[-1][1]
-            self._history[-1] = ("user", tidy(before + _glue(before, late)))
-        elif self._history.maxlen:
-            self._history.append(("user", tidy(late)))
+        self._to_request(turn, late)
 
     def _reported(self, turn: _Turn) -> float:
         played = self._played_total - turn.start
@@ -471,6 +500,7 @@ class Tracker:
         said = tidy(heard)
         if said:
             self._history.append(("model", said))
+            turn.entry = True
         return played, heard
 
     def _on_interrupted(self, now: float) -> BargeIn | None:
@@ -505,6 +535,7 @@ class Tracker:
             if target.complete and history and history[-1][0] == "model":
                 history = history[:-1]  # its full transcript went in at turnComplete
                 self._history.pop()
+                target.entry = False
             played, heard = self._cut(target, now)
             received = target.timeline.received
             generated = target.generated()
@@ -528,4 +559,5 @@ class Tracker:
             text = tidy(turn.generated())
             if text:
                 self._history.append(("model", text))
+                turn.entry = True
 

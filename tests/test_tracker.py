@@ -108,7 +108,7 @@ def test_late_words_of_the_request_of_a_turn_that_completes_go_before_its_answer
                              ("user", "What about dragons?"), ("model", "Dragons, then.")]
         assert t.user_text == ""
         # What comes after the turn is over is a new utterance, for the next turn.
-        feed(t, inp("Thanks."))
+        feed_at(t, inp("Thanks."), 100.0)
         assert t.history[-1] == ("model", "Dragons, then.") and t.user_text == "Thanks."
 
 
@@ -183,6 +183,28 @@ def test_utterances_transcribed_whole_are_not_run_together() -> None:
     t = Tracker(max_history=10)
     feed(t, inp("你好。"), inp("再见。"), inp(" Ok."), inp("3.5"), inp("kg"))
     assert t.user_text == "你好。再见。 Ok. 3.5kg"
+
+
+def feed_times(tracker: Tracker, *timed: tuple[float, Message]) -> list[BargeIn]:
+    found: list[BargeIn] = []
+    for now, message in timed:
+        found += feed_at(tracker, message, now)
+    return found
+
+
+def test_a_barge_ins_words_after_its_short_answer_go_before_that_answer() -> None:
+    # The answer to a barge-in can be over before the barge-in is transcribed (a short answer
+    # sent faster than it plays): words within 1.5 s of the answer's start are its request's.
+    t = Tracker(max_history=10)
+    feed_times(t, (0.0, inp("Tell me a story.")), (1.0, out("Once")), (2.0, INTERRUPTED),
+               (2.1, TURN_COMPLETE), (3.0, out("Dragons,")), (3.1, out(" then.")),
+               (3.2, TURN_COMPLETE), (4.0, inp("What about dragons?")))
+    assert t.history == [("user", "Tell me a story."), ("model", "Once"),
+                         ("user", "What about dragons?"), ("model", "Dragons, then.")]
+    assert t.user_text == "" and t.barge_in_text == "What about dragons?"
+    # Later than that, words are the user's next utterance.
+    feed_times(t, (6.0, inp("Thanks.")))
+    assert t.history[-1] == ("model", "Dragons, then.") and t.user_text == "Thanks."
 
 
 def test_user_text_that_arrives_with_the_flag_counts() -> None:

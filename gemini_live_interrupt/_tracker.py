@@ -37,6 +37,10 @@ _TYPED_ECHO_SECONDS = 5.0
 # its request's, even when that answer is already over (a short answer, sent faster than it
 # plays).
 _REQUEST_WORDS_LATEST = 1.5
+# The service flags a barge-in 50-100 ms into its speech and transcribes speech 0.5-2 s behind
+# it (pipecat-ai/pipecat#3381): final words this soon after a flag were spoken before it, and
+# end the cut turn's request (interim words, sent with low latency, may be the barge-in's).
+_BARGE_WORDS_EARLIEST = 0.4
 
 
 @dataclass(slots=True)
@@ -348,11 +352,17 @@ class Tracker:
             if sent:
                 return  # the app's own text, counted when it was sent
         turn = self._turn
-        if (turn is not None and turn.complete and not turn.interrupted and not self._user_chunks
-                and not self._typed_pending and now - turn.opened_at < _REQUEST_WORDS_LATEST):
-            self._committed += text  # the utterance this answer answered
-            self._to_request(turn, text)
-            return
+        if turn is not None and not self._user_chunks and not self._typed_pending:
+            if turn.complete and not turn.interrupted:
+                if now - turn.opened_at < _REQUEST_WORDS_LATEST:
+                    self._committed += text  # the utterance this answer answered
+                    self._to_request(turn, text)
+                    return
+            elif (turn.interrupted and self.turns_started == self._turns_at_flag
+                  and self.last_interrupt_at is not None
+                  and now - self.last_interrupt_at < _BARGE_WORDS_EARLIEST):
+                self._to_request(turn, text)  # spoken before the flag: not the barge-in's
+                return
         self._interim.clear()  # the final words replace the interim ones
         self._add_user(text)
         self._user_heard_from(now)

@@ -63,7 +63,7 @@ def deliver(core: Core, send: Send, now: float, prompt: str = "note") -> list[Ac
 
 def test_the_note_leaves_at_once_when_the_user_has_spoken() -> None:
     c = make()
-    (send,) = sends(run(c, (0, out("Story")), (1, INTERRUPTED), (1, inp("Stop"))))
+    (send,) = sends(run(c, (0, out("Story")), (1, INTERRUPTED), (1.5, inp("Stop"))))
     assert send.barge_in.user_text == "Stop" and send.channel == "client_content"
     assert c.state(send.barge_in.episode) is State.WRITING
 
@@ -73,8 +73,18 @@ def test_the_note_waits_a_moment_for_the_first_words() -> None:
     assert sends(run(c, (0, out("Story")), (1.0, INTERRUPTED))) == []
     assert c.state(1) is State.WAITING
     assert c.deadline == pytest.approx(1.5)
-    (send,) = sends(run(c, (1.2, inp("Wait"))))
+    (send,) = sends(run(c, (1.2, [UserInterim("Wait")])))  # interim: sent with low latency
     assert send.barge_in.user_text == "Wait"
+
+
+def test_the_note_never_quotes_the_requests_late_words_as_the_users() -> None:
+    # Final words 0.2 s after the flag were spoken before it (transcribed 0.5-2 s behind):
+    # the end of the request the cut turn answered, not what the user said over the model.
+    c = make(first_words_wait=0.5)
+    run(c, (0, out("Story")), (1.0, INTERRUPTED), (1.2, inp("Tell me a story.")))
+    (send,) = sends(c.poll(1.5))
+    assert send.barge_in.user_text == ""
+    assert c.history == [("user", "Tell me a story."), ("model", "Story")]
 
 
 def test_the_note_leaves_without_words_when_the_wait_is_over() -> None:
@@ -106,7 +116,7 @@ def test_a_note_waits_for_an_unanswered_tool_call() -> None:
 
 def test_a_sent_note_ends_in_a_record_that_says_so() -> None:
     c = make("silent_content")
-    (_send,) = sends(run(c, (0, out("Story")), (1, INTERRUPTED), (1, inp("Stop"))))
+    (_send,) = sends(run(c, (0, out("Story")), (1, INTERRUPTED), (1.5, inp("Stop"))))
     assert c.begin_note(1, "the note") is None and c.state(1) is State.SENDING
     (done,) = records(c.note_sent(1, 1.1))
     r = done.record
@@ -118,7 +128,7 @@ def test_a_sent_note_ends_in_a_record_that_says_so() -> None:
 
 def test_a_failed_send_ends_in_a_record_with_the_error() -> None:
     c = make()
-    (_send,) = sends(run(c, (0, out("Story")), (1, INTERRUPTED), (1, inp("Stop"))))
+    (_send,) = sends(run(c, (0, out("Story")), (1, INTERRUPTED), (1.5, inp("Stop"))))
     assert c.begin_note(1, "n") is None
     (done,) = records(c.note_failed(1, "send failed", 1.1, error="ConnectionClosed()"))
     assert (done.record.injected, done.record.reason, done.record.error, done.record.prompt) == (
@@ -137,8 +147,8 @@ def test_the_wait_ends_when_the_model_begins_its_answer() -> None:
 def test_a_note_being_written_when_a_newer_barge_in_comes_is_not_sent() -> None:
     # A note for an old barge-in is never sent after a newer one.
     c = make("silent_content")
-    (old,) = sends(run(c, (0, out("One")), (1, INTERRUPTED), (1, inp("Stop"))))
-    (new,) = sends(run(c, (1.5, out("Two")), (2, INTERRUPTED), (2, inp("No"))))
+    (old,) = sends(run(c, (0, out("One")), (1, INTERRUPTED), (1.5, inp("Stop"))))
+    (new,) = sends(run(c, (1.5, out("Two")), (2, INTERRUPTED), (2.5, inp("No"))))
     assert c.begin_note(old.barge_in.episode, "old") == "superseded by a newer barge-in"
     (done,) = records(c.note_failed(1, "superseded by a newer barge-in", 2.1, prompt="old"))
     assert done.record.prompt == "old" and not done.record.injected
@@ -163,7 +173,7 @@ def test_a_silent_note_still_goes_after_the_answer_began() -> None:
 
 def test_a_turn_starting_note_being_written_as_the_answer_starts_is_not_sent() -> None:
     c = make("realtime_text")
-    (_send,) = sends(run(c, (0, out("Story")), (1, INTERRUPTED), (1, inp("Stop"))))
+    (_send,) = sends(run(c, (0, out("Story")), (1, INTERRUPTED), (1.5, inp("Stop"))))
     run(c, (1.2, TURN_COMPLETE), (1.3, out("Sure")))
     assert c.begin_note(1, "n") == "the model had already started answering"
 
@@ -172,7 +182,7 @@ def test_a_note_sent_after_the_answer_began_still_carries_what_the_user_said() -
     # The answer's start commits the utterance to the history; the note must not lose it.
     c = make("silent_content")
     run(c, (0, out("Story")), (0.5, [ToolCall(("c1",))]), (1, INTERRUPTED),
-        (1.2, inp("What about")), (1.3, inp(" dragons?")), (1.6, out("Dragons")))
+        (1.5, inp("What about")), (1.6, inp(" dragons?")), (1.8, out("Dragons")))
     assert ("user", "What about dragons?") in c.history
     (send,) = sends(c.tool_responded(["c1"], 2.0))
     assert send.barge_in.user_text == "What about dragons?"
@@ -191,18 +201,18 @@ def test_a_flag_that_cut_nothing_wants_no_note_whatever_the_user_says() -> None:
 
 def test_an_interruption_caused_by_our_own_note_is_no_new_barge_in() -> None:
     c = make("silent_content")
-    (send,) = sends(run(c, (0, out("Story")), (1, INTERRUPTED), (1, inp("Stop")),
+    (send,) = sends(run(c, (0, out("Story")), (1, INTERRUPTED), (1.5, inp("Stop")),
                         (1, TURN_COMPLETE), (2, inp(" now")), (3, out("Answer"))))
     assert c.begin_note(send.barge_in.episode, "n") is None  # the note cuts the answer (3.8)
     assert sends(run(c, (3.1, INTERRUPTED), (3.2, TURN_COMPLETE))) == []
     assert c.episode == send.barge_in.episode
     # ... but the user's next barge-in is one.
-    assert len(sends(run(c, (4, out("Next")), (5, INTERRUPTED), (5, inp("Hey"))))) == 1
+    assert len(sends(run(c, (4, out("Next")), (5, INTERRUPTED), (5.5, inp("Hey"))))) == 1
 
 
 def test_close_ends_every_unfinished_barge_in() -> None:
     c = make("silent_content", first_words_wait=60)
-    (_writing,) = sends(run(c, (0, out(" Once upon")), (1, INTERRUPTED), (1, inp("wait"))))
+    (_writing,) = sends(run(c, (0, out(" Once upon")), (1, INTERRUPTED), (1.5, inp("wait"))))
     run(c, (1.5, out("Sure")), (2, INTERRUPTED))  # a second one, still waiting
     assert c.state(1) is State.WRITING and c.state(2) is State.WAITING
     assert sorted((f.record.episode, f.record.reason) for f in records(c.close())) == [
@@ -213,7 +223,7 @@ def test_close_ends_every_unfinished_barge_in() -> None:
 
 def test_the_echo_of_our_realtime_note_is_hidden_and_not_user_speech() -> None:
     c = make("realtime_text")
-    (_send,) = sends(run(c, (0, out("Story")), (1, INTERRUPTED), (1, inp("Stop"))))
+    (_send,) = sends(run(c, (0, out("Story")), (1, INTERRUPTED), (1.5, inp("Stop"))))
     assert c.begin_note(1, "Note: you were cut off.") is None
     for m in ([UserInterim("Note:")], [UserInterim("Note: you were")], inp("Note: you were"),
               inp(" cut off.")):
@@ -226,19 +236,19 @@ def test_the_echo_of_our_realtime_note_is_hidden_and_not_user_speech() -> None:
 
 def test_stall_watch_nudges_once_then_reports() -> None:
     c = make(stall_nudge=4.0, stall_report=10.0)
-    (send,) = sends(run(c, (0, out("Story")), (1, INTERRUPTED), (1, inp("Stop"))))
-    deliver(c, send, 1.1)
-    assert c.poll(4.9) == []
-    assert c.poll(5.0) == [Nudge(1)]
-    assert c.poll(10.9) == []
-    (stalled,) = c.poll(11.0)
+    (send,) = sends(run(c, (0, out("Story")), (1, INTERRUPTED), (1.5, inp("Stop"))))
+    deliver(c, send, 1.6)
+    assert c.poll(5.4) == []
+    assert c.poll(5.5) == [Nudge(1)]  # 4 s after the user's last words
+    assert c.poll(11.4) == []
+    (stalled,) = c.poll(11.5)
     assert isinstance(stalled, Stalled) and stalled.stall.seconds == pytest.approx(10.0)
     assert c.deadline is None
 
 
 def test_model_output_ends_the_stall_watch() -> None:
     c = make(stall_nudge=4.0)
-    (send,) = sends(run(c, (0, out("Story")), (1, INTERRUPTED), (1, inp("Stop"))))
+    (send,) = sends(run(c, (0, out("Story")), (1, INTERRUPTED), (1.5, inp("Stop"))))
     deliver(c, send, 1.1)
     run(c, (1, TURN_COMPLETE), (3, out("Answer")))
     assert c.poll(20.0) == [] and c.deadline is None
@@ -246,7 +256,7 @@ def test_model_output_ends_the_stall_watch() -> None:
 
 def test_an_answer_that_began_before_the_note_settled_is_no_stall() -> None:
     c = make("silent_content", stall_nudge=1.0)
-    (send,) = sends(run(c, (0, out("Story")), (1, INTERRUPTED), (1, inp("Stop")),
+    (send,) = sends(run(c, (0, out("Story")), (1, INTERRUPTED), (1.5, inp("Stop")),
                         (1.2, TURN_COMPLETE), (1.3, out("Answer")), (1.4, TURN_COMPLETE)))
     deliver(c, send, 1.5)
     assert c.poll(30.0) == [] and c.deadline is None
@@ -254,7 +264,7 @@ def test_an_answer_that_began_before_the_note_settled_is_no_stall() -> None:
 
 def test_no_stall_watch_by_default() -> None:
     c = make()
-    (send,) = sends(run(c, (0, out("Story")), (1, INTERRUPTED), (1, inp("Stop"))))
+    (send,) = sends(run(c, (0, out("Story")), (1, INTERRUPTED), (1.5, inp("Stop"))))
     deliver(c, send, 1.1)
     assert c.deadline is None and c.poll(100.0) == []
 

@@ -157,7 +157,7 @@ def test_after_a_cut_the_next_turn_plays_at_once() -> None:
         run(t, *story(8))
         if reports:
             p.played(seconds=2 * WORD)
-        run(t, (2 * WORD, INTERRUPTED), (2 * WORD, inp("wait")))
+        run(t, (2 * WORD, INTERRUPTED), (2 * WORD + 0.5, inp("wait")))
         steps = [(1.0, m) for _, m in story(8)]
         steps[0] = (1.0, out("v0"))
         run(t, *steps)

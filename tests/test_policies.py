@@ -7,6 +7,7 @@ import dataclasses
 import logging
 import math
 import struct
+import time
 from typing import Any, ClassVar
 
 import pytest
@@ -126,12 +127,17 @@ async def test_a_context_update_note_keeps_the_instruction_and_starts_no_turn() 
         contexts.append(list(context))
         return STORY if len(contexts) == 1 else "Dragons, yes."
 
-    policy = InjectionPolicy(channel="context_update")
+    class Scaled(InterruptAwareSession):  # on the server's clock: its lags are its seconds
+        clock = staticmethod(lambda: time.monotonic() * SPEED)
+
+    # The note waits for the barge-in's first words, transcribed half a second behind them.
+    policy = InjectionPolicy(channel="context_update", first_words_wait=1.0)
     config = {**AUDIO, "system_instruction": SYSTEM}
-    timing = dataclasses.replace(ServiceTiming.instant(), silence=0.5)
+    timing = dataclasses.replace(ServiceTiming.instant(), silence=0.5, input_lag=0.5)
     async with FakeLiveServer(replies=model, speed=SPEED, timing=timing,
                               user_transcripts=["What about dragons?"]) as server:
-        async with connect(server.client(), model=M25, config=config, policy=policy) as session:
+        async with Scaled(server.client().aio.live.connect(model=M25, config=config),
+                          policy=policy) as session:
             receiver = Receiver(session)
             await session.send_realtime_input(text="Tell me a story.")
             await server.wait_for(

@@ -12,6 +12,7 @@ from gemini_live_interrupt._events import (
     ModelAudio,
     ModelText,
     ModelTranscript,
+    UserInterim,
     UserWords,
 )
 from gemini_live_interrupt._tracker import BargeIn, Tracker
@@ -88,7 +89,7 @@ def test_late_words_of_the_request_before_the_flag_go_to_the_request() -> None:
     (b,) = feed(t, inp("Tell me"), out("Once"), out(" upon"), inp(" a story."), INTERRUPTED)
     assert b.user_text == ""
     assert b.history == (("user", "Tell me a story."),)
-    feed(t, inp("Wait!"))
+    feed_at(t, inp("Wait!"), 10.0)  # transcribed 0.5-2 s after its flag
     assert t.barge_in_text == "Wait!"
 
 
@@ -192,6 +193,28 @@ def feed_times(tracker: Tracker, *timed: tuple[float, Message]) -> list[BargeIn]
     return found
 
 
+def test_words_right_after_a_flag_are_the_cut_turns_request() -> None:
+    # The service flags a barge-in 50-100 ms into its speech and transcribes speech 0.5-2 s
+    # behind (pipecat-ai/pipecat#3381): final words within 0.4 s of the flag were spoken
+    # before it. When the user cuts in early (output is sent faster than it plays) the
+    # request's last words often come just after the flag; they are not the barge-in's.
+    for request in ([(3.0, inp("Tell me"))], []):
+        t = Tracker(max_history=10)
+        start = [(0.0, inp("Hi")), (0.5, out("Hello.")), (0.6, TURN_COMPLETE), *request]
+        late = " a story." if request else "Tell me a story."
+        (b,) = feed_times(t, *start, (5.0, out("Once")), (5.1, out(" upon")), (6.0, INTERRUPTED),
+                          (6.2, inp(late)))
+        assert b.user_text == "" and t.user_text == "" and t.barge_in_text == ""
+        assert t.history == [("user", "Hi"), ("model", "Hello."),
+                             ("user", "Tell me a story."), ("model", "Once upon")]
+        feed_times(t, (6.8, inp("Wait!")))  # the barge-in's own words, later
+        assert t.barge_in_text == "Wait!"
+    # Interim words come with low latency: they may be the barge-in's.
+    t = Tracker(max_history=10)
+    feed_times(t, (0.0, out("Once")), (1.0, INTERRUPTED), (1.2, [UserInterim("Wait")]))
+    assert t.barge_in_text == "Wait"
+
+
 def test_a_barge_ins_words_after_its_short_answer_go_before_that_answer() -> None:
     # The answer to a barge-in can be over before the barge-in is transcribed (a short answer
     # sent faster than it plays): words within 1.5 s of the answer's start are its request's.
@@ -241,7 +264,7 @@ def test_builder_history_is_before_the_interrupted_exchange() -> None:
     t = Tracker(max_history=10)
     (b,) = feed(t, inp("Q1"), out("A1"), TURN_COMPLETE, inp("Q2"), out("Half an"),
                 INTERRUPTED)
-    feed(t, inp("hey"))
+    feed_at(t, inp("hey"), 10.0)
     # Neither what was heard nor the barge-in is repeated in the history passed along.
     assert b.history == (("user", "Q1"), ("model", "A1"), ("user", "Q2"))
     assert b.heard == "Half an" and t.barge_in_text == "hey"

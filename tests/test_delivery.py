@@ -8,13 +8,14 @@ default (field) timing, with the default policy, and asks the server's ground tr
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import time
 from typing import Any
 
 import pytest
 
 from gemini_live_interrupt import InterruptAwareSession, Interruption
-from gemini_live_interrupt.testing import FakeLiveServer, user_audio
+from gemini_live_interrupt.testing import FakeLiveServer, ServiceTiming, user_audio
 
 from .conftest import AUDIO, M25, M31, M38, STORY, needs_context_update, notes
 from .test_policies import Receiver, send_audio
@@ -98,6 +99,29 @@ async def test_the_history_keeps_the_order_the_conversation_had(model: str) -> N
     assert story.interrupted
     assert session.history == [("user", "Tell me a story."), ("model", record.heard),
                                ("user", "What about dragons?"), ("model", answer.text)]
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+@pytest.mark.parametrize("model", [pytest.param(M25, marks=needs_context_update), M38])
+async def test_an_early_barge_in_never_takes_the_requests_words_for_its_own(
+        model: str, seed: int) -> None:
+    # Output sent three times faster than it plays: the user cuts in after about two words,
+    # before the request itself is transcribed (these seeds: its words came after the flag).
+    timing = dataclasses.replace(ServiceTiming.field(), output_speed=3.0)
+    async with FakeLiveServer(replies=[STORY, "Dragons, then.", "Noted."], speed=SPEED,
+                              seed=seed, timing=timing,
+                              user_transcripts=["Tell me a story.", "What about dragons?"]
+                              ) as server:
+        async with Scaled(server.client().aio.live.connect(model=model, config=AUDIO),
+                          max_history=10) as session:
+            receiver = Receiver(session)
+            await voice_barge_in(server, session)
+            record = await settled(session)
+            await speak(session, 1.0, speech=False)
+            await receiver.stop()
+    assert record.user_text in ("", "What about dragons?")  # never "Tell me a story."
+    assert session.history == [("user", "Tell me a story."), ("model", record.heard),
+                               ("user", "What about dragons?"), ("model", "Dragons, then.")]
 
 
 async def test_a_subclass_with_its_own_builder_informs_the_answer_too() -> None:

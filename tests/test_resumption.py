@@ -7,13 +7,12 @@ restores the conversation. The notes' history should not start again from nothin
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 import pytest
 from google.genai import types
 
-from gemini_live_interrupt import InjectionPolicy, Interruption, connect, enable_interrupt_resume
+from gemini_live_interrupt import InjectionPolicy, connect, enable_interrupt_resume
 from gemini_live_interrupt._config import resumption_handle
 from gemini_live_interrupt._core import Core, Remember
 from gemini_live_interrupt._events import Resumable, events_of
@@ -21,7 +20,7 @@ from gemini_live_interrupt._resumption import Histories
 from gemini_live_interrupt.testing import FakeLiveServer
 
 from .conftest import AUDIO, M25, STORY, notes
-from .test_session import barge_in_turn
+from .test_session import barge_in_turn, settled
 
 SPEED = 25.0
 RESUMABLE = {**AUDIO, "session_resumption": {}}
@@ -102,14 +101,6 @@ async def next_handle(session: Any) -> str:
             update = message.session_resumption_update
             if update and update.resumable and update.new_handle:
                 return str(update.new_handle)
-
-
-async def settled(session: Any, n: int = 1) -> list[Interruption]:
-    for _ in range(300):
-        if len(session.interruptions) >= n:
-            return list(session.interruptions)
-        await asyncio.sleep(0.01)
-    raise AssertionError(f"no {n} settled records: {session.interruptions}")
 
 
 async def test_a_resumed_connection_notes_with_the_history_before_it() -> None:

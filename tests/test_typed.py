@@ -7,18 +7,17 @@ assumption off, so these tests hold on the harder case too.
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import warnings
-from typing import Any
 
 import pytest
 from google.genai import types
 
-from gemini_live_interrupt import InterruptAwareSession, Interruption, connect
+from gemini_live_interrupt import InterruptAwareSession, connect
 from gemini_live_interrupt.testing import FakeLiveServer, Quirks
 
 from .conftest import AUDIO, M25, M38, STORY, notes
+from .test_delivery import settled
 from .test_session import barge_in_turn
 
 SPEED = 25.0
@@ -27,14 +26,6 @@ BARGE = "Wait, what about dragons?"
 
 def quirks(model: str, transcribed: bool) -> Quirks:
     return dataclasses.replace(Quirks.for_model(model), transcribe_realtime_text=transcribed)
-
-
-async def settled(session: Any) -> Interruption:
-    for _ in range(300):
-        if session.interruptions:
-            return session.interruptions[0]
-        await asyncio.sleep(0.01)
-    raise AssertionError("no interruption record")
 
 
 @pytest.mark.parametrize("transcribed", [False, True], ids=["untranscribed", "transcribed"])

@@ -470,7 +470,10 @@ async def conversation(
                 printer.status = ("you are talking over the model" if not talk.done() else
                                   "the model is answering" if state.in_turn else
                                   "waiting for the model (the run ends once it is quiet)")
-                if talk.done() and session.interruptions and state.complete >= 2 and quiet:
+                # Quiet alone is not the end: the service holds a turn's turnComplete until its
+                # audio has played out, long after the last of it came (it comes faster).
+                if (talk.done() and session.interruptions and state.complete >= 2 and quiet
+                        and not state.in_turn):
                     break
             await talk
         finally:

@@ -77,10 +77,14 @@ async def test_output_speed_sends_faster_than_real_time_or_all_at_once(speed: fl
                               timing=timing) as server:
         async with server.client().aio.live.connect(model=M25, config=AUDIO) as session:
             await session.send_realtime_input(text="Go on.")
-            first: float | None = None
-            async for _ in session.receive():
+            first = generated = None
+            async for message in session.receive():
                 first = time.monotonic() if first is None else first
-            took = time.monotonic() - (first or 0.0)
+                content = message.server_content
+                if content and content.generation_complete:
+                    generated = time.monotonic()
+            assert first is not None and generated is not None
+            took, ended = generated - first, time.monotonic() - first
     (turn,) = server.turns
     assert turn.audio_seconds_sent == pytest.approx(duration, abs=0.01)
     paced = duration / 5 / speed  # seconds the audio takes to send at 5 x speed
@@ -88,6 +92,44 @@ async def test_output_speed_sends_faster_than_real_time_or_all_at_once(speed: fl
         assert took < 0.25 * duration / 5
     else:
         assert 0.8 * paced < took < 2 * paced
+    # turnComplete waits until the turn has played out in real time (at the server's speed).
+    assert 0.9 * duration / 5 < ended < 1.5 * duration / 5
+
+
+@pytest.mark.parametrize("quirks", [Quirks(), Quirks(hold_turn_complete=True)])
+async def test_a_barge_in_while_the_sent_turn_still_plays_interrupts_it(quirks: Quirks) -> None:
+    # The field's output comes faster than it plays, and the service waits for the playout
+    # (SDK docstring, generation_complete): a barge-in after the last chunk was sent but
+    # before the turn has played out still cuts it.
+    duration = speak(TEXT)[-1].end
+    async with FakeLiveServer(replies=[TEXT, "OK."], speed=5, quirks=quirks,
+                              timing=ServiceTiming.field()) as server:
+        async with server.client().aio.live.connect(model=M25, config=AUDIO) as session:
+            await session.send_realtime_input(text="Go on.")
+            kinds: list[str] = []
+            first = None
+            async for message in session.receive():
+                first = time.monotonic() if first is None else first
+                content = message.server_content
+                if content and content.generation_complete:
+                    kinds.append("generationComplete")
+                    assert time.monotonic() - first < 0.6 * duration / 5  # still playing
+                    await session.send_realtime_input(text="Wait.")
+                elif content and content.interrupted:
+                    kinds.append("interrupted")
+                elif content and content.turn_complete:
+                    kinds.append("turnComplete")
+            if quirks.hold_turn_complete:  # the reported ordering: the held one goes first
+                async for message in session.receive():
+                    content = message.server_content
+                    if content and content.interrupted:
+                        kinds.append("interrupted")
+                        break
+    expected = ["generationComplete", "interrupted", "turnComplete"]
+    if quirks.hold_turn_complete:
+        expected = ["generationComplete", "turnComplete", "interrupted"]
+    assert kinds == expected
+    assert server.turns[0].interrupted
 
 
 @pytest.mark.parametrize(("kwargs", "error"), [
@@ -106,9 +148,11 @@ def test_output_speed_is_validated(speed: float) -> None:
         ServiceTiming(output_speed=speed)
 
 
-def test_defaults_are_unchanged() -> None:
+def test_defaults() -> None:
     assert Quirks().transcript_words == (1, 1) and Quirks().transcript_jitter == 0.0
-    assert ServiceTiming().output_speed == 1.0
+    # The field sends output faster than it plays; the instant profile keeps it paced.
+    assert ServiceTiming().output_speed == ServiceTiming.field().output_speed == 3.0
+    assert ServiceTiming.instant().output_speed == 1.0
 
 
 # The benchmark's hard family: (audio chunk, transcript offset, output speed, cut at), each

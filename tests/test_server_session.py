@@ -64,12 +64,13 @@ def test_a_late_server_sends_its_backlog_one_step_per_advance() -> None:
         session.advance(100.0)  # far behind: everything is overdue
         batches.append(out(session))
         assert len(batches) < 200
-    *steps, last = batches
+    *steps, last, held = batches
     assert all(len(b) == 1 for b in steps)  # no burst
-    # The last chunk ends the generation in the same step.
-    assert [list(m["serverContent"]) for m in last] == [["modelTurn"], ["generationComplete"],
-                                                        ["turnComplete"]]
-    assert "usageMetadata" in last[2]
+    # The last chunk ends the generation in the same step; turnComplete waits for the turn's
+    # playout (real time from its first chunk: long past here), so it comes in the next step.
+    assert [list(m["serverContent"]) for m in last] == [["modelTurn"], ["generationComplete"]]
+    assert [list(m["serverContent"]) for m in held] == [["turnComplete"]]
+    assert "usageMetadata" in held[0]
     steps.append(last[:1])
     (turn,) = session.script.turns
     assert turn.delivered == "Hello there, friend." and turn.ended_at == pytest.approx(100.0)

@@ -71,7 +71,7 @@ class _Reply:
 
     cause: str
     requested_at: float
-    phase: str = "waiting"  # waiting -> (tool ->) speaking -> (holding ->) done
+    phase: str = "waiting"  # waiting -> (tool ->) speaking -> (playing | holding ->) done
     turn: ModelTurn | None = None
     timer: _Timer | None = None
     tool_call_id: str = ""
@@ -650,12 +650,20 @@ class ServerSession:
                 reply.timer = self._at(reply.t0 + reply.plan[reply.step][0] / speed, self._step)
                 return
         self._send({"serverContent": {"generationComplete": True}})
+        # The turn plays out in real time from its first chunk; the service waits for that
+        # before turnComplete (SDK docstring, LiveServerContent.generation_complete: "When
+        # model assumes realtime playback there will be delay between generation_complete and
+        # turn_complete that is caused by model waiting for playback to finish"), and a
+        # barge-in until then interrupts the turn.
+        playout = reply.t0 + reply.total / self.script.speed
         if self.quirks.hold_turn_complete:
             reply.phase = "holding"
-            reply.timer = self._at(reply.t0 + reply.total / speed,
-                                   lambda _now: self._finish(reply, interrupted=False))
+        elif now < playout:
+            reply.phase = "playing"
+        else:
+            self._finish(reply, interrupted=False)
             return
-        self._finish(reply, interrupted=False)
+        reply.timer = self._at(playout, lambda _now: self._finish(reply, interrupted=False))
 
     def _output_pace(self) -> float:
         """Audio seconds of output sent per second of the server clock (inf: all at once)."""

@@ -63,9 +63,12 @@ class ServiceTiming:
         output_speed: how many times faster than real time the model's output (its audio and
             the transcription placed on it) is sent, on top of the server's ``speed``;
             ``math.inf`` sends each turn all at once, one message per pass of the event loop.
-            Default 1.0: output paced at ``speed``, as before. The service sends audio several
-            times faster than it plays (reported; how much faster varies), so a barge-in can
-            land while a turn is still arriving.
+            Field: 3.0. Output is generated faster than real time (Live API docs); a count to
+            twenty, 25-35 s of speech, arrived in 8.1 s (reported: torkiv-labs/txtCaster#209),
+            in bursts, at times slower than real time (reported: livekit/agents#3604). The turn
+            still plays in real time: its ``turnComplete`` waits for the playout (SDK
+            docstring, ``LiveServerContent.generation_complete``), and a barge-in until then
+            cuts it; one after the last chunk came sees nothing more of it arrive.
     """
 
     interrupt_lag: Seconds = (0.05, 0.1)
@@ -74,7 +77,7 @@ class ServiceTiming:
     silence: float = 0.6
     response_latency: Seconds = 0.3
     interim_shape: Literal["cumulative", "delta"] = "cumulative"
-    output_speed: float = 1.0
+    output_speed: float = 3.0
 
     def __post_init__(self) -> None:
         for name in ("interrupt_lag", "input_lag", "interim_lag", "silence", "response_latency"):
@@ -97,9 +100,10 @@ class ServiceTiming:
     @classmethod
     def instant(cls) -> ServiceTiming:
         """No delays: ``interrupted`` at the first loud chunk, each word transcribed as it is
-        spoken, the answer as soon as the VAD's ``silence`` (0.3 s) has passed."""
+        spoken, the answer as soon as the VAD's ``silence`` (0.3 s) has passed; output paced
+        at real time (``output_speed=1.0``)."""
         return cls(interrupt_lag=0.0, input_lag=0.0, interim_lag=0.0, silence=0.3,
-                   response_latency=0.0)
+                   response_latency=0.0, output_speed=1.0)
 
 
 def draw(value: Seconds, rng: random.Random) -> float:

@@ -45,10 +45,15 @@ def text_of(words: int) -> str:
 
 async def serve(words: int) -> None:
     """The server process: print the URL, serve until stdin closes."""
-    from gemini_live_interrupt.testing import FakeLiveServer
+    import dataclasses
+
+    from gemini_live_interrupt.testing import FakeLiveServer, ServiceTiming
 
     text = text_of(words)
-    async with FakeLiveServer(replies=lambda context: text) as server:
+    # Output paced in real time (the field profile sends it three times faster): the load is a
+    # call's average message rate, about 28 a second, as in every run of this script.
+    timing = dataclasses.replace(ServiceTiming.field(), output_speed=1.0)
+    async with FakeLiveServer(replies=lambda context: text, timing=timing) as server:
         print(json.dumps({"url": server.url}), flush=True)
         await asyncio.get_running_loop().run_in_executor(None, sys.stdin.read)
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import dataclasses
 import os
 import sys
 from collections.abc import AsyncIterator
@@ -54,12 +53,11 @@ def say(who: str, text: str) -> None:
 @contextlib.asynccontextmanager
 async def offline_server(speed: float = 1.0, **kwargs: Any) -> AsyncIterator[Any]:
     """The embedded offline Live server, announced. As the real service does, it sends the
-    model's audio faster than it plays (3x). ``FakeLiveServer`` needs the ``testing`` extra,
-    so it is imported only here."""
-    from gemini_live_interrupt.testing import FakeLiveServer, ServiceTiming
+    model's audio faster than it plays (3x, its field timing's default). ``FakeLiveServer``
+    needs the ``testing`` extra, so it is imported only here."""
+    from gemini_live_interrupt.testing import FakeLiveServer
 
-    timing = dataclasses.replace(ServiceTiming.field(), output_speed=3.0)
-    async with FakeLiveServer(speed=speed, timing=timing, **kwargs) as server:
+    async with FakeLiveServer(speed=speed, **kwargs) as server:
         pace = "real time" if speed == 1 else f"{speed:g}x real time"
         print(f"offline: FakeLiveServer plays the Gemini Live API on {server.url} "
               f"(no API key, no network), at {pace}", flush=True)

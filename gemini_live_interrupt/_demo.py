@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import dataclasses
 import gc
 import math
 import os
@@ -51,9 +50,6 @@ NOTE_MARK = "Interruption note"
 HEARD_MARK = "as far as the user heard it: <<<"  # in both wordings of the note
 #: Audio seconds the user talks over the model (the question's length), then keeps quiet.
 SPEAKING, QUIET = 1.8, 0.8
-#: How many times faster than it plays the offline server sends the model's audio (the real
-#: service sends it several times faster, so a barge-in lands while a turn still arrives).
-OUTPUT_SPEED = 3.0
 #: The fastest ``--speed`` at which the simulation keeps its timing on a busy machine.
 MAX_SPEED = 10.0
 #: Seconds to wait for the connection (the real service, or the offline server).
@@ -627,14 +623,12 @@ def compare_table(outcomes: Sequence[Outcome], printer: Printer, *, auto_channel
 
 @contextlib.asynccontextmanager
 async def offline_server(speed: float, seed: int) -> AsyncIterator[Any]:
-    """The embedded offline server, on the field timing at ``speed`` times real time."""
+    """The embedded offline server, on the field timing at ``speed`` times real time (the
+    model's audio sent three times faster than it plays, as the service sends it faster)."""
     from gemini_live_interrupt.testing import FakeLiveServer, ServiceTiming
 
-    timing = ServiceTiming.field()
-    with contextlib.suppress(TypeError):  # a ServiceTiming without output_speed
-        timing = dataclasses.replace(timing, output_speed=OUTPUT_SPEED)
-    server = FakeLiveServer(replies=_scripted_model, speed=speed, timing=timing, seed=seed,
-                            user_transcripts=[QUESTION])
+    server = FakeLiveServer(replies=_scripted_model, speed=speed, timing=ServiceTiming.field(),
+                            seed=seed, user_transcripts=[QUESTION])
     async with server:
         yield server
 

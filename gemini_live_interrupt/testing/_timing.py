@@ -63,9 +63,10 @@ class ServiceTiming:
         output_speed: how many times faster than real time the model's output (its audio and
             the transcription placed on it) is sent, on top of the server's ``speed``;
             ``math.inf`` sends each turn all at once, one message per pass of the event loop.
-            Field: 3.0. Output is generated faster than real time (Live API docs); a count to
-            twenty, 25-35 s of speech, arrived in 8.1 s (reported: torkiv-labs/txtCaster#209),
-            in bursts, at times slower than real time (reported: livekit/agents#3604). The turn
+            Field: 3.0. Output is generated faster than real time (Live API docs); one reply, about
+            15.6 s of audio, came within 8.1 s (reported: torkiv-labs/txtCaster#209), in
+            bursts, at times slower than real time (reported: livekit/agents#3604); 3 is a
+            middle figure, not a measured one. The turn
             still plays in real time: its ``turnComplete`` waits for the playout (SDK
             docstring, ``LiveServerContent.generation_complete``), and a barge-in until then
             cuts it; one after the last chunk came sees nothing more of it arrive.

@@ -7,7 +7,6 @@ start, if any. No SDK types, sockets or event loop here: every behaviour is a pl
 from __future__ import annotations
 
 import re
-from collections import deque
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
@@ -122,8 +121,9 @@ class _Echoes:
 
     def __init__(self, ttl: float | None = None) -> None:
         # (squashed text, when it was added); test it for emptiness before calling ``take``
-        # (a plain deque's truth costs far less than a __bool__ method on every transcript).
-        self.texts: deque[tuple[str, float]] = deque(maxlen=_MAX_PENDING_NOTES)
+        # (a plain list's truth costs far less than a __bool__ method on every transcript). A
+        # list, not a deque: an empty deque takes 760 bytes, a list 56, in every session.
+        self.texts: list[tuple[str, float]] = []
         self._held: list[str] = []
         self._ttl = ttl
 
@@ -131,6 +131,8 @@ class _Echoes:
         squashed = _squash(text)
         if squashed:
             self.texts.append((squashed, now))
+            if len(self.texts) > _MAX_PENDING_NOTES:
+                del self.texts[0]
 
     def starts(self, probe: str) -> bool:
         """Whether some expected text starts with ``probe`` (squashed)."""
@@ -141,7 +143,7 @@ class _Echoes:
         that turned out not to be, which the caller takes as the user's."""
         if self._ttl is not None:
             while self.texts and now - self.texts[0][1] > self._ttl:
-                self.texts.popleft()
+                del self.texts[0]
         probe = _squash("".join(self._held) + chunk)
         if probe:
             for entry in self.texts:
@@ -164,7 +166,10 @@ class Tracker:
     """
 
     def __init__(self, *, max_history: int, history: Iterable[tuple[str, str]] = ()) -> None:
-        self._history: deque[tuple[str, str]] = deque(history, maxlen=max_history)
+        # A list kept at most max_history long (_remember), not a deque: an empty deque takes
+        # 760 bytes, a list 56, in every session.
+        self._max_history = max_history
+        self._history: list[tuple[str, str]] = list(history)[-max_history:] if max_history else []
         self._turn: _Turn | None = None
         self.sink: Timeline | None = None
         """The current turn's timeline while the turn is open (neither complete nor cut): model
@@ -454,8 +459,8 @@ class Tracker:
         self._interim.clear()
         self._user_finished = False
         self._typed_pending = self._typed_last = False
-        if text and self._history.maxlen:
-            self._history.append(("user", text))
+        if text and self._max_history:
+            self._remember(("user", text))
             return True
         return False
 
@@ -463,17 +468,24 @@ class Tracker:
         """``late`` ends the request ``turn`` answers: it goes into that request's user entry,
         before the turn's model entry."""
         history = self._history
-        if not history.maxlen:
+        if not self._max_history:
             return
         model = history.pop() if turn.entry and history and history[-1][0] == "model" else None
         if turn.request and history and history[-1][0] == "user":
             before = history[-1][1]
             history[-1] = ("user", tidy(before + _glue(before, late)))
         else:
-            history.append(("user", tidy(late)))
+            self._remember(("user", tidy(late)))
             turn.request = True
         if model is not None:
-            history.append(model)
+            self._remember(model)
+
+    def _remember(self, entry: tuple[str, str]) -> None:
+        # Appended in place: the resumption store holds this very list (live_history).
+        history = self._history
+        history.append(entry)
+        if len(history) > self._max_history:
+            del history[0]
 
     def _late_words_to_request(self) -> None:
         # Words that came after the model began its turn but before a barge-in's flag end the
@@ -508,8 +520,8 @@ class Tracker:
         played = self._played(turn, now)
         heard = turn.heard(played)
         said = tidy(heard)
-        if said:
-            self._history.append(("model", said))
+        if said and self._max_history:
+            self._remember(("model", said))
             turn.entry = True
         return played, heard
 
@@ -567,7 +579,7 @@ class Tracker:
         self._end(turn)
         if not turn.interrupted:
             text = tidy(turn.generated())
-            if text:
-                self._history.append(("model", text))
+            if text and self._max_history:
+                self._remember(("model", text))
                 turn.entry = True
 

@@ -53,6 +53,20 @@ def test_bad_arguments_fail_at_the_call(client: genai.Client, kwargs: dict[str, 
     assert live.AsyncLive.connect is ORIGINAL  # a refused call changes nothing
 
 
+@pytest.mark.parametrize(("records", "exc", "match"), [
+    (-1, ValueError, "max_records must be >= 0, got -1"),
+    ("5", TypeError, "max_records must be an int"),
+    (True, TypeError, "max_records must be an int"),
+])
+def test_a_subclass_with_bad_max_records_fails_at_construction(
+        client: genai.Client, records: object, exc: type[Exception], match: str) -> None:
+    class Bad(InterruptAwareSession):
+        max_records = records  # type: ignore[assignment]
+
+    with pytest.raises(exc, match=match):
+        Bad(client.aio.live.connect(model=MODEL))
+
+
 def test_connect_wants_a_client() -> None:
     with pytest.raises(TypeError, match=r"client must be a google\.genai\.Client"):
         connect("client", model=MODEL)  # type: ignore[arg-type]

@@ -110,8 +110,9 @@ async def run(s: Scenario, *, family: str, reports: bool,
     quirks = Quirks(transcript_offset=s.lag, transcript_jitter=s.transcript_jitter,
                     transcript_words=s.words)
     if family == "easy":  # as it always ran: the server's speed carries the generation speed
+        paced = dataclasses.replace(ServiceTiming.field(), output_speed=1.0)
         server = FakeLiveServer(replies=[s.story, "OK."], speed=scale * GENERATION,
-                                chunk_seconds=s.chunk, quirks=quirks)
+                                chunk_seconds=s.chunk, quirks=quirks, timing=paced)
     else:
         # A turn sent faster than it plays completes before its audio has played: the service
         # then flags a barge-in after turnComplete (reported), which hold_turn_complete plays.

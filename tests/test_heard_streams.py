@@ -119,7 +119,7 @@ async def test_a_barge_in_while_the_sent_turn_still_plays_interrupts_it(quirks: 
                     kinds.append("interrupted")
                 elif content and content.turn_complete:
                     kinds.append("turnComplete")
-            if quirks.hold_turn_complete:  # the reported ordering: the held one goes first
+            if quirks.hold_turn_complete:  # turnComplete before the turn played out
                 async for message in session.receive():
                     content = message.server_content
                     if content and content.interrupted:

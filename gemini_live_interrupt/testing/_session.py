@@ -655,15 +655,15 @@ class ServerSession:
         # model assumes realtime playback there will be delay between generation_complete and
         # turn_complete that is caused by model waiting for playback to finish"), and a
         # barge-in until then interrupts the turn.
-        playout = reply.t0 + reply.total / self.script.speed
-        if self.quirks.hold_turn_complete:
-            reply.phase = "holding"
-        elif now < playout:
-            reply.phase = "playing"
-        else:
+        # With hold_turn_complete it comes once the audio has been sent in full, not played:
+        # the service's estimate of the playout ended before the client's did (reported).
+        ends = reply.t0 + reply.total / (speed if self.quirks.hold_turn_complete
+                                         else self.script.speed)
+        if now >= ends:
             self._finish(reply, interrupted=False)
             return
-        reply.timer = self._at(playout, lambda _now: self._finish(reply, interrupted=False))
+        reply.phase = "holding" if self.quirks.hold_turn_complete else "playing"
+        reply.timer = self._at(ends, lambda _now: self._finish(reply, interrupted=False))
 
     def _output_pace(self) -> float:
         """Audio seconds of output sent per second of the server clock (inf: all at once)."""

@@ -153,12 +153,11 @@ class Quirks:
         input_transcription_finished: the last ``inputTranscription`` chunk of an utterance has
             ``finished: true``. Off by default: the service often never sets it (reported:
             googleapis/js-genai#1429).
-        hold_turn_complete: a barge-in while turnComplete is held for the turn's playout (it
-            always is: the turn plays in real time from its first chunk) gets the held
-            turnComplete first, and a barge-in after it while the audio would still be playing
-            on the client (until ``audio_seconds * playout_ratio / speed`` after the first
-            chunk) is an interruption too: ``interrupted`` then arrives *after* turnComplete
-            (reported).
+        hold_turn_complete: turnComplete comes once the turn's audio has been sent in full,
+            not once it has played out (the service's estimate of the playout ends before the
+            client's does), and a barge-in while the audio would still be playing (until
+            ``audio_seconds * playout_ratio / speed`` after the first chunk) is an
+            interruption: ``interrupted`` then arrives *after* turnComplete (reported).
         playout_ratio: how many times longer than its generation the service assumes the
             turn takes to play out (used with ``hold_turn_complete``).
         transcript_offset: audio seconds by which output transcription chunks lag (> 0) or run

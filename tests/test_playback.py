@@ -3,18 +3,26 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import time
 from typing import Any
 
 import pytest
 
 from gemini_live_interrupt import InterruptAwareSession, Interruption, connect
-from gemini_live_interrupt.testing import FakeLiveServer, ModelTurn, Quirks, SimulatedSpeaker
+from gemini_live_interrupt.testing import (
+    FakeLiveServer,
+    ModelTurn,
+    Quirks,
+    ServiceTiming,
+    SimulatedSpeaker,
+)
 
 from .conftest import AUDIO, M25, STORY, needs_word_timestamps
 
-SCALE = 8.0  # the whole test runs 8x faster than real time: speaker, server and session clock
-GENERATION = 3.0  # the model sends audio 3x faster than it plays, as the real service does
+# The whole test runs 8x faster than real time: speaker, server and session clock. The server's
+# field profile sends the model's audio 3x faster than it plays, as the real service does.
+SCALE = 8.0
 
 
 class Scaled(InterruptAwareSession):
@@ -56,7 +64,7 @@ def story_turn(server: FakeLiveServer) -> ModelTurn:
 
 @pytest.mark.parametrize("jitter", [0.0, 0.01])
 async def test_reported_playback_gives_heard_within_a_word(jitter: float) -> None:
-    async with FakeLiveServer(replies=[STORY, "OK."], speed=SCALE * GENERATION) as server:
+    async with FakeLiveServer(replies=[STORY, "OK."], speed=SCALE) as server:
         async with connect(server.client(),
                            model=M25, config=AUDIO, max_history=6) as session:
             async with SimulatedSpeaker(session.playback, speed=SCALE, jitter=jitter,
@@ -73,12 +81,16 @@ async def test_reported_playback_gives_heard_within_a_word(jitter: float) -> Non
 @pytest.mark.parametrize("reports", [True, False])
 async def test_a_turn_queued_behind_the_one_before_is_heard_from_where_it_plays(
         reports: bool) -> None:
-    # The app asks again while the first answer still plays (it came 3x faster than real
-    # time): the player plays the second after it, and the barge-in 1 s into the second must
-    # count from there, not from when the second's audio arrived.
+    # The app asks again while the first answer still plays: the player plays the second after
+    # it, and the barge-in 1 s into the second must count from there, not from when the
+    # second's audio arrived. The service holds turnComplete until it reckons the turn has
+    # played out, so a client that still has audio queued then is behind that reckoning; here
+    # by most of the turn (the server runs 3x the speaker's pace and ends each turn as its
+    # audio is sent): the hardest case of it.
     count = "One, two, three, four, five, six, seven, eight, nine, ten, eleven, twelve."
-    async with FakeLiveServer(replies=[count, STORY, "OK."],
-                              speed=SCALE * GENERATION) as server:
+    paced = dataclasses.replace(ServiceTiming.field(), output_speed=1.0)
+    async with FakeLiveServer(replies=[count, STORY, "OK."], speed=SCALE * 3,
+                              timing=paced) as server:
         connection = server.client().aio.live.connect(model=M25, config=AUDIO)
         async with Scaled(connection) as session:
             async with SimulatedSpeaker(session.playback if reports else None,
@@ -96,7 +108,7 @@ async def test_a_turn_queued_behind_the_one_before_is_heard_from_where_it_plays(
 
 
 async def test_estimate_without_reports_stays_within_two_words() -> None:
-    async with FakeLiveServer(replies=[STORY, "OK."], speed=SCALE * GENERATION) as server:
+    async with FakeLiveServer(replies=[STORY, "OK."], speed=SCALE) as server:
         async with Scaled(server.client().aio.live.connect(model=M25, config=AUDIO)) as session:
             async with SimulatedSpeaker(None, speed=SCALE) as speaker:  # reports nothing
                 await play_and_barge_in(session, speaker, at=2.0)
@@ -113,7 +125,7 @@ async def test_estimate_without_reports_stays_within_two_words() -> None:
 async def test_seconds_reports_and_word_timestamps_cut_exactly() -> None:
     config = {**AUDIO, "output_audio_transcription": {"word_timestamp": True}}
     quirks = Quirks(word_timestamps=True)
-    async with FakeLiveServer(replies=[STORY, "OK."], speed=SCALE * GENERATION,
+    async with FakeLiveServer(replies=[STORY, "OK."], speed=SCALE,
                               quirks=quirks) as server:
         async with connect(server.client(), model=M25, config=config) as session:
             await session.send_realtime_input(text="Tell me a story.")
@@ -134,7 +146,7 @@ async def test_seconds_reports_and_word_timestamps_cut_exactly() -> None:
 
 
 async def test_heard_never_exceeds_what_was_received() -> None:
-    async with FakeLiveServer(replies=[STORY, "OK."], speed=SCALE * GENERATION) as server:
+    async with FakeLiveServer(replies=[STORY, "OK."], speed=SCALE) as server:
         async with connect(server.client(), model=M25, config=AUDIO) as session:
             await session.send_realtime_input(text="Tell me a story.")
             barged = False
@@ -150,7 +162,7 @@ async def test_heard_never_exceeds_what_was_received() -> None:
 
 
 async def test_text_only_turns_are_heard_in_full() -> None:
-    async with FakeLiveServer(replies=[STORY, "OK."], speed=SCALE * GENERATION) as server:
+    async with FakeLiveServer(replies=[STORY, "OK."], speed=SCALE) as server:
         async with connect(server.client(), model=M25,
                            config={"response_modalities": ["TEXT"]}) as session:
             await session.send_realtime_input(text="Tell me a story.")
@@ -171,7 +183,7 @@ async def test_text_only_turns_are_heard_in_full() -> None:
 async def test_interrupted_after_turn_complete_while_playing() -> None:
     quirks = Quirks(hold_turn_complete=True)
     async with FakeLiveServer(replies=["A short answer of a few words.", "OK."],
-                              speed=SCALE * GENERATION, quirks=quirks) as server:
+                              speed=SCALE, quirks=quirks) as server:
         async with connect(server.client(), model=M25, config=AUDIO) as session:
             async with SimulatedSpeaker(session.playback, speed=SCALE) as speaker:
                 await session.send_realtime_input(text="Answer.")

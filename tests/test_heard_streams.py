@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import itertools
 import math
 import time
 
@@ -208,3 +209,89 @@ async def test_heard_on_the_hard_family(chunk: float, offset: float, speed: floa
     assert truth[:len(heard)] == heard or heard[:len(truth)] == truth  # a prefix either way
     assert abs(len(heard) - len(truth)) <= 1, (record.heard, " ".join(truth))
     assert len(record.generated.split()) > len(heard)
+
+
+@pytest.mark.parametrize(("kwargs", "error"), [
+    ({"output_pauses": -0.1}, ValueError), ({"output_pauses": 1.5}, ValueError),
+    ({"output_pauses": math.nan}, ValueError), ({"output_pauses": "often"}, TypeError),
+    ({"output_pause": -1.0}, ValueError), ({"output_pause": (0.5, 0.2)}, ValueError),
+])
+def test_output_pauses_are_validated(kwargs: dict[str, object], error: type[Exception]) -> None:
+    with pytest.raises(error):
+        ServiceTiming(**kwargs)  # type: ignore[arg-type]
+
+
+async def test_output_that_pauses_comes_in_bursts_and_turn_complete_waits_for_its_playout(
+        ) -> None:
+    # Every 0.1 s chunk is followed by a 0.2 s pause: slower than real time, so a player runs
+    # dry after each chunk, and the turn plays out as soon as its last chunk has played.
+    timing = dataclasses.replace(ServiceTiming.field(), output_speed=math.inf,
+                                 output_pauses=1.0, output_pause=0.2)
+    duration = speak(TEXT)[-1].end
+    chunks = math.ceil(duration / 0.1 - 1e-9)
+    last = duration - (chunks - 1) * 0.1  # the last chunk's audio seconds
+    async with FakeLiveServer(replies=[TEXT], speed=5, chunk_seconds=0.1,
+                              timing=timing) as server:
+        async with server.client().aio.live.connect(model=M25, config=AUDIO) as session:
+            await session.send_realtime_input(text="Go on.")
+            arrivals: list[float] = []
+            async for message in session.receive():
+                content = message.server_content
+                if content and content.model_turn:
+                    arrivals.append(time.monotonic())
+            ended = time.monotonic()
+    assert len(arrivals) == chunks
+    gaps = [b - a for a, b in itertools.pairwise(arrivals)]
+    assert min(gaps) > 0.6 * 0.2 / 5  # each chunk waited out its pause (timers jitter)
+    # turnComplete once the last chunk has played, not once the turn's length has passed.
+    assert ended - arrivals[-1] == pytest.approx(last / 5, abs=0.01)
+    assert ended - arrivals[0] > 1.5 * chunks * 0.1 / 5
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+@pytest.mark.parametrize("reports", [True, False])
+async def test_heard_when_the_output_pauses_and_the_player_runs_dry(seed: int,
+                                                                    reports: bool) -> None:
+    # Output at 1.5x with a pause of 0.2-0.8 s after one chunk in ten: the player runs dry
+    # (0.8-4.6 s in all before the cut, with these seeds) and plays on when more comes, so
+    # "heard" cannot be the time since the first chunk.
+    class Scaled(InterruptAwareSession):
+        clock = staticmethod(lambda: time.monotonic() * SCALE)
+
+    timing = dataclasses.replace(ServiceTiming.field(), output_speed=1.5, output_pauses=0.1)
+    cut_at = 0.6 * speak(TEXT)[-1].end
+    async with FakeLiveServer(replies=[TEXT, "OK."], speed=SCALE, timing=timing,
+                              seed=seed) as server:
+        connection = server.client().aio.live.connect(model=M25, config=AUDIO)
+        async with Scaled(connection) as session:
+            async with SimulatedSpeaker(session.playback if reports else None, speed=SCALE,
+                                        latency=0.03 if reports else 0.0, seed=1) as speaker:
+                cut: list[float] = []
+                started: list[float] = []
+
+                async def read() -> None:
+                    while True:
+                        async for message in session.receive():
+                            started.append(time.monotonic())
+                            if not cut and (played := speaker.play(message)) is not None:
+                                cut.append(played)
+
+                await session.send_realtime_input(text="Go on.")
+                reader = asyncio.create_task(read())
+                try:
+                    await asyncio.wait_for(speaker.wait_until_played(cut_at), 10)
+                    stalled = (time.monotonic() - started[0]) * SCALE - cut_at
+                    await session.send_realtime_input(text="Hold on.")
+                    for _ in range(300):
+                        if session.interruptions and cut:
+                            break
+                        await asyncio.sleep(0.01)
+                finally:
+                    reader.cancel()
+                    await asyncio.gather(reader, return_exceptions=True)
+    assert stalled > 0.5  # the player did run dry before the cut (seconds it waited)
+    (record,) = session.interruptions
+    (turn,) = [t for t in server.turns if t.interrupted]
+    truth = turn.heard_at(cut[0]).split()
+    heard = record.heard.split()
+    assert abs(len(heard) - len(truth)) <= 1, (record.heard, " ".join(truth))

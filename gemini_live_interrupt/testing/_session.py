@@ -83,6 +83,8 @@ class _Reply:
     t0: float = 0.0
     total: float = 0.0
     playout_end: float = 0.0  # until when the turn's audio would still be playing
+    late: float = 0.0  # server seconds the output is behind its plan (its pauses)
+    playout: float = 0.0  # when a real-time player started at the first chunk ends (underruns too)
 
 
 @dataclass
@@ -633,7 +635,7 @@ class ServerSession:
         turn, speed, step = reply.turn, self._output_pace(), self.script.chunk_seconds
         if reply.step < len(reply.plan):
             at, kind, i = reply.plan[reply.step]
-            when = reply.t0 + at / speed
+            when = reply.t0 + reply.late + at / speed
             if when <= now:
                 reply.step += 1
                 if kind == 1:
@@ -642,23 +644,30 @@ class ServerSession:
                     self._send({"serverContent": {"modelTurn": {"parts": [{"inlineData": {
                         "mimeType": _AUDIO_MIME, "data": base64.b64encode(pcm).decode()}}]}}})
                     turn.audio_seconds_sent += samples / OUTPUT_RATE
+                    reply.playout = (max(reply.playout, now)
+                                     + samples / OUTPUT_RATE / self.script.speed)
+                    timing = self.script.timing
+                    if timing.output_pauses and self.script.rng.random() < timing.output_pauses:
+                        reply.late += draw(timing.output_pause, self.script.rng) / self.script.speed
                 else:
                     first, last = reply.pieces[i]
                     self._transcript_chunk(turn, reply.chunks[first:last])
                 self._changed()
             if reply.step < len(reply.plan):
-                reply.timer = self._at(reply.t0 + reply.plan[reply.step][0] / speed, self._step)
+                reply.timer = self._at(reply.t0 + reply.late + reply.plan[reply.step][0] / speed,
+                                       self._step)
                 return
         self._send({"serverContent": {"generationComplete": True}})
-        # The turn plays out in real time from its first chunk; the service waits for that
-        # before turnComplete (SDK docstring, LiveServerContent.generation_complete: "When
-        # model assumes realtime playback there will be delay between generation_complete and
-        # turn_complete that is caused by model waiting for playback to finish"), and a
-        # barge-in until then interrupts the turn.
-        # With hold_turn_complete it comes once the audio has been sent in full, not played:
-        # the service's estimate of the playout ended before the client's did (reported).
-        ends = reply.t0 + reply.total / (speed if self.quirks.hold_turn_complete
-                                         else self.script.speed)
+        # The turn plays out in real time from its first chunk (later where the output paused
+        # longer than what was queued); the service waits for that before turnComplete (SDK
+        # docstring, LiveServerContent.generation_complete: "When model assumes realtime
+        # playback there will be delay between generation_complete and turn_complete that is
+        # caused by model waiting for playback to finish"), and a barge-in until then
+        # interrupts the turn. With hold_turn_complete it comes once the audio has been sent
+        # in full, not played: the service's estimate of the playout ended before the
+        # client's did (reported).
+        ends = (reply.t0 + reply.late + reply.total / speed if self.quirks.hold_turn_complete
+                else reply.playout)
         if now >= ends:
             self._finish(reply, interrupted=False)
             return

@@ -70,6 +70,13 @@ class ServiceTiming:
             still plays in real time: its ``turnComplete`` waits for the playout (SDK
             docstring, ``LiveServerContent.generation_complete``), and a barge-in until then
             cuts it; one after the last chunk came sees nothing more of it arrive.
+        output_pauses: the chance, after each audio chunk, that the output stops for
+            ``output_pause`` before it goes on, so it comes in bursts and a player that has
+            played all it had waits (an underrun; the turn then plays out later, and its
+            turnComplete waits for that too). Reported: livekit/agents#3604 (audio "in bursts",
+            playback hiccups when a burst runs out; "Gemini Live sometimes doesn't produce
+            audio as fast as real-time"). Field: 0.0, off: how often is not known.
+        output_pause: how long each such pause lasts. Default 0.2-0.8 s (assumed).
     """
 
     interrupt_lag: Seconds = (0.05, 0.1)
@@ -79,9 +86,12 @@ class ServiceTiming:
     response_latency: Seconds = 0.3
     interim_shape: Literal["cumulative", "delta"] = "cumulative"
     output_speed: float = 3.0
+    output_pauses: float = 0.0
+    output_pause: Seconds = (0.2, 0.8)
 
     def __post_init__(self) -> None:
-        for name in ("interrupt_lag", "input_lag", "interim_lag", "silence", "response_latency"):
+        for name in ("interrupt_lag", "input_lag", "interim_lag", "silence", "response_latency",
+                     "output_pause"):
             _check(name, getattr(self, name))
         if isinstance(self.silence, tuple):
             raise TypeError(f"silence must be a number, got {self.silence!r}")
@@ -89,6 +99,11 @@ class ServiceTiming:
             raise TypeError(f"output_speed must be a number, got {self.output_speed!r}")
         if not self.output_speed > 0:  # math.inf is allowed: all at once
             raise ValueError(f"output_speed must be > 0, got {self.output_speed!r}")
+        if not _number(self.output_pauses):
+            raise TypeError(f"output_pauses must be a number, got {self.output_pauses!r}")
+        if not 0 <= self.output_pauses <= 1:
+            raise ValueError(f"output_pauses must be a chance in [0, 1], got "
+                             f"{self.output_pauses!r}")
         if self.interim_shape not in ("cumulative", "delta"):
             raise ValueError(
                 f"interim_shape must be 'cumulative' or 'delta', got {self.interim_shape!r}")

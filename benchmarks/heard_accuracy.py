@@ -13,7 +13,11 @@ Families:
 - hard: a reply of 12-30 words; audio in fixed chunks of 20, 40, 100 or 250 ms that cut across
   words; transcription chunks of 1-3 words, placed -0.3..+0.3 s from their audio (< 0: ahead)
   with +-50 ms of jitter per chunk; the output sent at 1.5x, 3x, 8x real time or all at once,
-  so the cut can land while the turn is still arriving; the user cutting in 15-85% into it.
+  so the cut can land while the turn is still arriving; the user cutting in 15-85% into it;
+- bursts: the hard family's replies, chunks of 40 or 100 ms, transcription as in hard, on the
+  server's own field profile (output 3x, turnComplete held for the playout) with its output
+  pausing 0.2-0.8 s after 2, 5 or 10 % of the audio chunks, so the player runs dry and plays
+  on later (reported: livekit/agents#3604).
 
 Modes, each scenario run once per mode:
 
@@ -27,7 +31,7 @@ Per family and mode it prints the mean and 95th percentile word error of ``heard
 distance to the truth), and how many barge-ins said more words than were heard (over) or fewer
 (under), with the words over and under in total.
 
-    python benchmarks/heard_accuracy.py [--family easy|hard|both] [--n 200] [--seed 7]
+    python benchmarks/heard_accuracy.py [--family easy|hard|bursts|both|all] [--n 200] [--seed 7]
                                         [--scale 10]
 """
 
@@ -63,6 +67,7 @@ STORIES = [
 GENERATION = 3.0  # easy family: the service sends audio this many times faster than it plays
 HARD_CHUNKS = (0.02, 0.04, 0.1, 0.25)
 HARD_SPEEDS = (1.5, 3.0, 8.0, math.inf)  # inf: the whole turn at once
+BURST_PAUSES = (0.02, 0.05, 0.1)  # chance of a 0.2-0.8 s pause after each audio chunk
 MODES = ("reports", "estimate", "received")
 
 
@@ -78,6 +83,7 @@ class Scenario:
     transcript_jitter: float = 0.0    # +- seconds per transcription chunk
     words: tuple[int, int] = (1, 1)   # words per transcription chunk
     seed: int = 0                     # the server's and the speaker's draws
+    pauses: float = 0.0               # chance of a pause after each audio chunk
 
 
 def easy(rng: random.Random) -> Scenario:
@@ -99,9 +105,6 @@ def hard(rng: random.Random) -> Scenario:
                     words=(1, 3), seed=rng.randrange(2**31))
 
 
-FAMILIES = {"easy": easy, "hard": hard}
-
-
 async def run(s: Scenario, *, family: str, reports: bool,
               scale: float) -> tuple[Interruption, str] | None:
     class Scaled(InterruptAwareSession):
@@ -113,6 +116,11 @@ async def run(s: Scenario, *, family: str, reports: bool,
         paced = dataclasses.replace(ServiceTiming.field(), output_speed=1.0)
         server = FakeLiveServer(replies=[s.story, "OK."], speed=scale * GENERATION,
                                 chunk_seconds=s.chunk, quirks=quirks, timing=paced)
+    elif family == "bursts":  # the server's own field profile, its output pausing
+        timing = dataclasses.replace(ServiceTiming.field(), output_speed=s.output_speed,
+                                     output_pauses=s.pauses)
+        server = FakeLiveServer(replies=[s.story, "OK."], speed=scale, timing=timing,
+                                chunk_seconds=s.chunk, quirks=quirks, seed=s.seed)
     else:
         # A turn sent faster than it plays completes before its audio has played: the service
         # then flags a barge-in after turnComplete (reported), which hold_turn_complete plays.
@@ -126,7 +134,7 @@ async def run(s: Scenario, *, family: str, reports: bool,
             speaker = SimulatedSpeaker(session.playback if reports else None, speed=scale,
                                        jitter=s.jitter if reports else 0.0,
                                        latency=s.latency if reports else 0.0,
-                                       seed=s.seed if family == "hard" else None)
+                                       seed=s.seed if family != "easy" else None)
             async with speaker:
                 cut: list[float] = []  # what the speaker had played when it stopped
 
@@ -183,6 +191,22 @@ class Tally:
             self.under_words -= diff
 
 
+def bursts(rng: random.Random) -> Scenario:
+    words = rng.choice(STORIES).split()
+    n = rng.randint(12, 30)
+    first = rng.randint(0, len(words) - n)
+    text = " ".join(words[first:first + n])
+    duration = speak(text)[-1].end
+    return Scenario(story=text, at=rng.uniform(0.15, 0.85) * duration,
+                    chunk=rng.choice((0.04, 0.1)), lag=rng.uniform(-0.3, 0.3),
+                    jitter=rng.uniform(0.0, 0.02), latency=rng.uniform(0.0, 0.06),
+                    output_speed=GENERATION, transcript_jitter=0.05, words=(1, 3),
+                    seed=rng.randrange(2**31), pauses=rng.choice(BURST_PAUSES))
+
+
+FAMILIES = {"easy": easy, "hard": hard, "bursts": bursts}
+
+
 async def family_table(name: str, args: argparse.Namespace) -> dict[str, Tally]:
     rng = random.Random(args.seed)
     tallies = {mode: Tally() for mode in MODES}
@@ -215,12 +239,14 @@ async def family_table(name: str, args: argparse.Namespace) -> dict[str, Tally]:
 
 async def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--family", choices=["easy", "hard", "both"], default="both")
+    ap.add_argument("--family", choices=["easy", "hard", "bursts", "both", "all"],
+                    default="both", help="both: easy and hard; all: the three")
     ap.add_argument("--n", type=int, default=200, help="scenarios per family (default 200)")
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--scale", type=float, default=10.0, help="times faster than real time")
     args = ap.parse_args()
-    for name in (["easy", "hard"] if args.family == "both" else [args.family]):
+    names = {"both": ["easy", "hard"], "all": ["easy", "hard", "bursts"]}
+    for name in names.get(args.family, [args.family]):
         await family_table(name, args)
     return 0
 

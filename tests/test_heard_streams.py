@@ -165,46 +165,59 @@ HARD = [
 ]
 
 
+class Scaled(InterruptAwareSession):
+    clock = staticmethod(lambda: time.monotonic() * SCALE)
+
+
+async def play_and_cut_in(server: FakeLiveServer, *, reports: bool, cut_at: float
+                          ) -> tuple[InterruptAwareSession, float, float]:
+    """Ask for a reply, play it on a speaker (reporting playback or not) and talk over it once
+    ``cut_at`` seconds have played; returns the session, the seconds played at the cut, and
+    how many seconds (at the server's pace) the player had waited for audio by then."""
+    connection = server.client().aio.live.connect(model=M25, config=AUDIO)
+    async with Scaled(connection) as session:
+        async with SimulatedSpeaker(session.playback if reports else None, speed=SCALE,
+                                    latency=0.03 if reports else 0.0, seed=1) as speaker:
+            cut: list[float] = []
+            started: list[float] = []
+
+            async def read() -> None:
+                while True:
+                    async for message in session.receive():
+                        started.append(time.monotonic())
+                        if not cut and (played := speaker.play(message)) is not None:
+                            cut.append(played)
+
+            await session.send_realtime_input(text="Go on.")
+            reader = asyncio.create_task(read())
+            try:
+                await asyncio.wait_for(speaker.wait_until_played(cut_at), 10)
+                waited = (time.monotonic() - started[0]) * SCALE - cut_at
+                await session.send_realtime_input(text="Hold on.")
+                for _ in range(300):
+                    if session.interruptions and cut:
+                        break
+                    await asyncio.sleep(0.01)
+            finally:
+                reader.cancel()
+                await asyncio.gather(reader, return_exceptions=True)
+    return session, cut[0], waited
+
+
 @pytest.mark.parametrize(("chunk", "offset", "speed", "at"), HARD)
 @pytest.mark.parametrize("reports", [True, False])
 async def test_heard_on_the_hard_family(chunk: float, offset: float, speed: float, at: float,
                                         reports: bool) -> None:
-    class Scaled(InterruptAwareSession):
-        clock = staticmethod(lambda: time.monotonic() * SCALE)
-
     quirks = Quirks(transcript_offset=offset, transcript_jitter=0.05, transcript_words=(1, 3),
                     hold_turn_complete=True)
     timing = dataclasses.replace(ServiceTiming.field(), output_speed=speed)
     cut_at = at * speak(TEXT)[-1].end
     async with FakeLiveServer(replies=[TEXT, "OK."], speed=SCALE, timing=timing,
                               chunk_seconds=chunk, quirks=quirks, seed=11) as server:
-        connection = server.client().aio.live.connect(model=M25, config=AUDIO)
-        async with Scaled(connection) as session:
-            async with SimulatedSpeaker(session.playback if reports else None, speed=SCALE,
-                                        latency=0.03 if reports else 0.0, seed=1) as speaker:
-                cut: list[float] = []
-
-                async def read() -> None:
-                    while True:
-                        async for message in session.receive():
-                            if not cut and (played := speaker.play(message)) is not None:
-                                cut.append(played)
-
-                await session.send_realtime_input(text="Go on.")
-                reader = asyncio.create_task(read())
-                try:
-                    await asyncio.wait_for(speaker.wait_until_played(cut_at), 10)
-                    await session.send_realtime_input(text="Hold on.")
-                    for _ in range(300):
-                        if session.interruptions and cut:
-                            break
-                        await asyncio.sleep(0.01)
-                finally:
-                    reader.cancel()
-                    await asyncio.gather(reader, return_exceptions=True)
+        session, cut, _ = await play_and_cut_in(server, reports=reports, cut_at=cut_at)
     (record,) = session.interruptions
     (turn,) = [t for t in server.turns if t.interrupted]
-    truth = turn.heard_at(cut[0]).split()
+    truth = turn.heard_at(cut).split()
     heard = record.heard.split()
     assert truth[:len(heard)] == heard or heard[:len(truth)] == truth  # a prefix either way
     assert abs(len(heard) - len(truth)) <= 1, (record.heard, " ".join(truth))
@@ -255,43 +268,14 @@ async def test_heard_when_the_output_pauses_and_the_player_runs_dry(seed: int,
     # Output at 1.5x with a pause of 0.2-0.8 s after one chunk in ten: the player runs dry
     # (0.8-4.6 s in all before the cut, with these seeds) and plays on when more comes, so
     # "heard" cannot be the time since the first chunk.
-    class Scaled(InterruptAwareSession):
-        clock = staticmethod(lambda: time.monotonic() * SCALE)
-
     timing = dataclasses.replace(ServiceTiming.field(), output_speed=1.5, output_pauses=0.1)
     cut_at = 0.6 * speak(TEXT)[-1].end
     async with FakeLiveServer(replies=[TEXT, "OK."], speed=SCALE, timing=timing,
                               seed=seed) as server:
-        connection = server.client().aio.live.connect(model=M25, config=AUDIO)
-        async with Scaled(connection) as session:
-            async with SimulatedSpeaker(session.playback if reports else None, speed=SCALE,
-                                        latency=0.03 if reports else 0.0, seed=1) as speaker:
-                cut: list[float] = []
-                started: list[float] = []
-
-                async def read() -> None:
-                    while True:
-                        async for message in session.receive():
-                            started.append(time.monotonic())
-                            if not cut and (played := speaker.play(message)) is not None:
-                                cut.append(played)
-
-                await session.send_realtime_input(text="Go on.")
-                reader = asyncio.create_task(read())
-                try:
-                    await asyncio.wait_for(speaker.wait_until_played(cut_at), 10)
-                    stalled = (time.monotonic() - started[0]) * SCALE - cut_at
-                    await session.send_realtime_input(text="Hold on.")
-                    for _ in range(300):
-                        if session.interruptions and cut:
-                            break
-                        await asyncio.sleep(0.01)
-                finally:
-                    reader.cancel()
-                    await asyncio.gather(reader, return_exceptions=True)
+        session, cut, stalled = await play_and_cut_in(server, reports=reports, cut_at=cut_at)
     assert stalled > 0.5  # the player did run dry before the cut (seconds it waited)
     (record,) = session.interruptions
     (turn,) = [t for t in server.turns if t.interrupted]
-    truth = turn.heard_at(cut[0]).split()
+    truth = turn.heard_at(cut).split()
     heard = record.heard.split()
     assert abs(len(heard) - len(truth)) <= 1, (record.heard, " ".join(truth))

@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from gemini_live_interrupt import InterruptAwareSession
+from gemini_live_interrupt import Channel, InjectionPolicy, InterruptAwareSession
 from gemini_live_interrupt.testing import FakeLiveServer, Quirks, ServiceTiming, SimulatedSpeaker
 from gemini_live_interrupt.testing._model import speak
 
@@ -169,13 +169,14 @@ class Scaled(InterruptAwareSession):
     clock = staticmethod(lambda: time.monotonic() * SCALE)
 
 
-async def play_and_cut_in(server: FakeLiveServer, *, reports: bool, cut_at: float
+async def play_and_cut_in(server: FakeLiveServer, *, reports: bool, cut_at: float,
+                          policy: InjectionPolicy | None = None,
                           ) -> tuple[InterruptAwareSession, float, float]:
     """Ask for a reply, play it on a speaker (reporting playback or not) and talk over it once
     ``cut_at`` seconds have played; returns the session, the seconds played at the cut, and
     how many seconds (at the server's pace) the player had waited for audio by then."""
     connection = server.client().aio.live.connect(model=M25, config=AUDIO)
-    async with Scaled(connection) as session:
+    async with Scaled(connection, policy=policy) as session:
         async with SimulatedSpeaker(session.playback if reports else None, speed=SCALE,
                                     latency=0.03 if reports else 0.0, seed=1) as speaker:
             cut: list[float] = []
@@ -279,3 +280,24 @@ async def test_heard_when_the_output_pauses_and_the_player_runs_dry(seed: int,
     truth = turn.heard_at(cut).split()
     heard = record.heard.split()
     assert abs(len(heard) - len(truth)) <= 1, (record.heard, " ".join(truth))
+
+
+@pytest.mark.parametrize("channel", ["context_update", "client_content"])
+async def test_output_around_the_flag_is_neither_heard_nor_an_answer(channel: Channel) -> None:
+    # The flag on an audio chunk and three more chunks of the cut turn after it (reported):
+    # none of it was heard, and none of it is the model answering the barge-in, so a note by
+    # a channel that would start a reply still goes.
+    quirks = Quirks(audio_with_interrupted=True, output_after_interrupted=3)
+    cut_at = 0.5 * speak(TEXT)[-1].end
+    async with FakeLiveServer(replies=[TEXT, "OK."], speed=SCALE, quirks=quirks,
+                              seed=4) as server:
+        session, cut, _ = await play_and_cut_in(server, reports=True, cut_at=cut_at,
+                                                policy=InjectionPolicy(channel=channel))
+    (record,) = session.interruptions
+    assert record.injected and record.reason is None
+    (turn,) = [t for t in server.turns if t.interrupted]
+    truth = turn.heard_at(cut).split()
+    assert abs(len(record.heard.split()) - len(truth)) <= 1, (record.heard, " ".join(truth))
+    assert ("model", record.heard) in session.history
+    assert not any(text.startswith(record.heard + " ") for role, text in session.history
+                   if role == "model")  # the late words are not in it

@@ -152,6 +152,39 @@ async def test_hold_turn_complete_interrupted_after_turn_complete() -> None:
     assert server.turns[0].delivered == server.turns[0].text
 
 
+@pytest.mark.parametrize(("with_audio", "after"), [(True, 0), (False, 3), (True, 3)])
+async def test_output_around_interrupted(with_audio: bool, after: int) -> None:
+    # Reported: the flag riding on an audio chunk (strands-agents/harness-sdk#3725), and the
+    # cut turn's chunks still coming after it (livekit-plugins-google realtime_api.py).
+    quirks = Quirks(audio_with_interrupted=with_audio, output_after_interrupted=after)
+    async with FakeLiveServer(replies=[STORY, "OK."], speed=SPEED, quirks=quirks) as server:
+        async with server.client().aio.live.connect(model=M25, config=AUDIO) as session:
+            await session.send_realtime_input(text="Tell me a story.")
+            messages: list[types.LiveServerMessage] = []
+            async for message in session.receive():
+                messages.append(message)
+                if len(said(messages).split()) == 3:
+                    await session.send_realtime_input(text="Wait.")
+    flag = next(i for i, m in enumerate(messages)
+                if m.server_content and m.server_content.interrupted)
+    content = messages[flag].server_content
+    assert content is not None
+    assert bool(content.model_turn) is with_audio  # an audio chunk in the flag's message
+    between = messages[flag + 1:-1]  # after the flag, before turnComplete
+    assert len(between) == after
+    assert all(m.server_content and (m.server_content.model_turn
+                                     or m.server_content.output_transcription)
+               for m in between)
+    assert kinds(messages[-1:]) == ["turn_complete"]
+    assert server.turns[0].interrupted and len(server.turns) == 1
+
+
+@pytest.mark.parametrize("late", [-1, 1.5, True])
+def test_output_after_interrupted_is_validated(late: object) -> None:
+    with pytest.raises(ValueError, match="output_after_interrupted"):
+        Quirks(output_after_interrupted=late)  # type: ignore[arg-type]
+
+
 async def test_hold_turn_complete_barge_in_during_hold_sends_turn_complete_first() -> None:
     quirks = Quirks(hold_turn_complete=True, playout_ratio=50.0)
     async with FakeLiveServer(replies=["Hi.", "OK."], speed=1.0, chunk_seconds=0.5,

@@ -632,18 +632,14 @@ class ServerSession:
         """Send the next planned chunk if it is due, and arm the timer for the one after."""
         reply = self._reply
         assert reply is not None and reply.turn is not None
-        turn, speed, step = reply.turn, self._output_pace(), self.script.chunk_seconds
+        turn, speed = reply.turn, self._output_pace()
         if reply.step < len(reply.plan):
             at, kind, i = reply.plan[reply.step]
             when = reply.t0 + reply.late + at / speed
             if when <= now:
                 reply.step += 1
                 if kind == 1:
-                    samples = round(min(step, reply.total - i * step) * OUTPUT_RATE)
-                    pcm = self._tone.take(samples)
-                    self._send({"serverContent": {"modelTurn": {"parts": [{"inlineData": {
-                        "mimeType": _AUDIO_MIME, "data": base64.b64encode(pcm).decode()}}]}}})
-                    turn.audio_seconds_sent += samples / OUTPUT_RATE
+                    samples = self._audio_chunk(reply, i)
                     reply.playout = (max(reply.playout, now)
                                      + samples / OUTPUT_RATE / self.script.speed)
                     timing = self.script.timing
@@ -673,6 +669,37 @@ class ServerSession:
             return
         reply.phase = "holding" if self.quirks.hold_turn_complete else "playing"
         reply.timer = self._at(ends, lambda _now: self._finish(reply, interrupted=False))
+
+    def _audio_chunk(self, reply: _Reply, i: int, **content: Any) -> int:
+        """Send audio chunk ``i`` of the reply (with ``content`` in the same message); returns
+        its samples."""
+        assert reply.turn is not None
+        step = self.script.chunk_seconds
+        samples = round(min(step, reply.total - i * step) * OUTPUT_RATE)
+        pcm = self._tone.take(samples)
+        self._send({"serverContent": {"modelTurn": {"parts": [{"inlineData": {
+            "mimeType": _AUDIO_MIME, "data": base64.b64encode(pcm).decode()}}]}, **content}})
+        reply.turn.audio_seconds_sent += samples / OUTPUT_RATE
+        return samples
+
+    def _cut_output(self, reply: _Reply) -> None:
+        """``interrupted`` for the reply being spoken, with what the quirks send beside it."""
+        assert reply.turn is not None
+        rest = reply.plan[reply.step:] if reply.phase == "speaking" else []
+        audio = next((i for _, kind, i in rest if kind == 1), None)
+        if self.quirks.audio_with_interrupted and audio is not None:
+            # Reported (strands-agents/harness-sdk#3725): the flag rides on an audio chunk.
+            self._audio_chunk(reply, audio, interrupted=True)
+            rest = [item for item in rest if not (item[1] == 1 and item[2] == audio)]
+        else:
+            self._send({"serverContent": {"interrupted": True}})
+        # Reported (livekit-plugins-google realtime_api.py): chunks still come after it.
+        for _, kind, i in rest[:self.quirks.output_after_interrupted]:
+            if kind == 1:
+                self._audio_chunk(reply, i)
+            else:
+                first, last = reply.pieces[i]
+                self._transcript_chunk(reply.turn, reply.chunks[first:last])
 
     def _output_pace(self) -> float:
         """Audio seconds of output sent per second of the server clock (inf: all at once)."""
@@ -726,7 +753,7 @@ class ServerSession:
             self._send({"serverContent": {"interrupted": True}})
         elif interrupted:
             # SDK docs: an interrupted turn has no generationComplete; interrupted, turnComplete.
-            self._send({"serverContent": {"interrupted": True}})
+            self._cut_output(reply)
             self._turn_complete(reply)
         else:
             self._turn_complete(reply)

@@ -171,6 +171,13 @@ class Quirks:
             sometimes a few words at once). Default ``(1, 1)``: one word per chunk.
         phantom_after_turn: send ``interrupted`` right after every turnComplete, no user
             speech involved (reported).
+        audio_with_interrupted: ``interrupted`` comes in the same message as the cut turn's
+            next audio chunk, which is not to be played (reported: strands-agents/harness-sdk
+            #3725).
+        output_after_interrupted: this many more chunks of the cut turn (audio and
+            transcription, as planned) come after ``interrupted``, before its turnComplete
+            (reported: livekit-plugins-google ``realtime_api.py``, "model chunks can still
+            arrive after interrupted").
         freeze_after_barge_in: after a barge-in the model never answers again (reported).
         word_timestamps: fill ``outputTranscription.words`` when the setup asked for
             ``word_timestamp`` (assumed shape).
@@ -201,6 +208,8 @@ class Quirks:
     transcript_jitter: float = 0.0
     transcript_words: tuple[int, int] = (1, 1)
     phantom_after_turn: bool = False
+    audio_with_interrupted: bool = False
+    output_after_interrupted: int = 0
     freeze_after_barge_in: bool = False
     word_timestamps: bool = False
     interim_input_transcription: bool = False
@@ -212,6 +221,9 @@ class Quirks:
         if not isinstance(jitter, int | float) or isinstance(jitter, bool) or not (
                 0 <= jitter < float("inf")):
             raise ValueError(f"transcript_jitter must be >= 0 and finite, got {jitter!r}")
+        late = self.output_after_interrupted
+        if not isinstance(late, int) or isinstance(late, bool) or late < 0:
+            raise ValueError(f"output_after_interrupted must be an int >= 0, got {late!r}")
         words = self.transcript_words
         if (not isinstance(words, tuple) or len(words) != 2
                 or not all(isinstance(n, int) and not isinstance(n, bool) for n in words)

@@ -28,9 +28,6 @@ from ._scaled import scaled
 #: the framework stopped it, and the framework's own reaction time (milliseconds, more on a
 #: busy machine) counts SPEED times over in audio.
 SPEED = 4.0
-#: The service sends audio this many times faster than it plays: the server runs at
-#: ``GENERATION * SPEED``.
-GENERATION = 3.0
 
 
 class Call:

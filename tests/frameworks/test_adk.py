@@ -25,8 +25,8 @@ from gemini_live_interrupt.testing import FakeLiveServer, Quirks, ToolCall
 
 from ..conftest import M25, M38, STORY, notes
 from ._adk import LiveApp, agent_for
-from ._heard import GENERATION, Call, Speaker, check_heard, enable, until, word_error
 from ._heard import SPEED as RECIPE_SPEED
+from ._heard import Call, Speaker, check_heard, enable, until, word_error
 from ._scaled import scaled
 
 SPEED = 10.0
@@ -223,12 +223,13 @@ async def recipe_barge_in(model: str, **device: float,
     """The recipe (docs/frameworks.md, ADK): a story, the user talks over it once the speaker
     has played 2 s of it, the model answers. Returns the record the call's session kept.
 
-    The service sends audio GENERATION times faster than it plays, so what ADK has handed the
+    The service sends audio three times faster than it plays (the offline server's field
+    profile), so what ADK has handed the
     app when the user cuts in is far more than was heard.
     """
     enable(RECIPE_SPEED)
     call = Call()
-    async with FakeLiveServer(replies=[STORY, ANSWER], speed=RECIPE_SPEED * GENERATION,
+    async with FakeLiveServer(replies=[STORY, ANSWER], speed=RECIPE_SPEED,
                               user_transcripts=["Tell me a story.", "What about dragons?"]
                               ) as server:
         # The device: plays at real-time pace (on the tests' clock) with 40 ms of latency, and

@@ -21,7 +21,7 @@ from gemini_live_interrupt import InterruptAwareSession
 from gemini_live_interrupt.testing import FakeLiveServer
 
 from ..conftest import M25, M38, STORY, notes
-from ._heard import CALL, GENERATION, Call, check_heard, enable, until
+from ._heard import CALL, Call, check_heard, enable, until
 from ._heard import SPEED as RECIPE_SPEED
 from ._livekit import (
     App,
@@ -162,14 +162,15 @@ async def test_heard_from_the_agent_sessions_audio_output(model_name: str) -> No
     (``playback_progressed``) goes to ``session.playback``; ``heard`` is what was played.
 
     No room: the session's audio input and output are set to a microphone and a sink that owns
-    its (simulated) device. The service sends audio GENERATION times faster than it plays.
+    its (simulated) device. The service sends audio three times faster than it plays (the
+    offline server's field profile).
     """
     from livekit.agents import Agent, AgentSession
 
     enable(RECIPE_SPEED)
     call = Call()
     CALL.set(call)  # the app's call: what the session starts from here on belongs to it
-    async with FakeLiveServer(replies=[STORY, DRAGONS], speed=RECIPE_SPEED * GENERATION,
+    async with FakeLiveServer(replies=[STORY, DRAGONS], speed=RECIPE_SPEED,
                               user_transcripts=[ASK, BARGE], **SERVER) as server:
         agent_session = AgentSession(
             llm=realtime_model(server, model_name), vad=None,

@@ -24,8 +24,8 @@ from gemini_live_interrupt import (
 from gemini_live_interrupt.testing import FakeLiveServer
 
 from ..conftest import M25, M38, STORY, notes
-from ._heard import GENERATION, Call, Speaker, check_heard, enable, until
 from ._heard import SPEED as RECIPE_SPEED
+from ._heard import Call, Speaker, check_heard, enable, until
 from ._pipecat import PipecatApp
 from ._scaled import scaled
 
@@ -184,12 +184,12 @@ async def test_heard_from_the_output_transport(model: str) -> None:
     ``heard`` is what the device played.
 
     The output transport plays on a simulated device at real-time pace; the service sends
-    audio GENERATION times faster than it plays.
+    audio three times faster than it plays (the offline server's field profile).
     """
     enable(RECIPE_SPEED)
     call = Call()
     device = Speaker(speed=RECIPE_SPEED, latency=0.04)
-    async with FakeLiveServer(replies=REPLIES, speed=RECIPE_SPEED * GENERATION,
+    async with FakeLiveServer(replies=REPLIES, speed=RECIPE_SPEED,
                               user_transcripts=SAID) as server:
         async with PipecatApp(server, model, device=device, call=call) as app:
             await app.say()

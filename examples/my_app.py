@@ -27,13 +27,16 @@ async def talk(client: genai.Client, microphone: AsyncIterable[bytes],
 
         async def play_answers() -> None:
             while True:  # receive() yields one model turn per call: call it again
+                spoke = cut = False
                 async for message in session.receive():
                     content = message.server_content
                     if content and content.interrupted:
                         out.clear()  # the user talks over the model: stop at once
-                    elif content and content.model_turn:
+                        cut = spoke  # and play no more of this turn (some may still come)
+                    elif content and content.model_turn and not cut:
                         for part in content.model_turn.parts or ():
                             if part.inline_data and part.inline_data.data:
+                                spoke = True
                                 out.write(part.inline_data.data)
 
         player = asyncio.create_task(play_answers())  # receives while the microphone sends

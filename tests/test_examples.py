@@ -12,6 +12,7 @@ import re
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -103,3 +104,59 @@ def test_the_quickstart_test_passes() -> None:
     done = run("-m", "pytest", "-q", "-p", "no:cacheprovider", "examples/test_my_app.py")
     assert done.returncode == 0, done.stdout + done.stderr
     assert "1 passed" in done.stdout
+
+
+async def test_the_quickstart_app_plays_nothing_of_a_cut_turn_after_its_flag(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    # Reported: the flag can ride on an audio chunk (strands-agents/harness-sdk#3725) and the
+    # cut turn's chunks can still come after it (livekit-plugins-google realtime_api.py). The
+    # README's app plays none of them: after its clear(), only the answer's audio is written.
+    import asyncio
+
+    from gemini_live_interrupt.testing import FakeLiveServer, Quirks, user_audio
+
+    monkeypatch.syspath_prepend(str(EXAMPLES))
+    from my_app import talk
+
+    speed = 4.0
+    events: list[tuple[str, int]] = []
+
+    class Recorder:
+        def __init__(self, playback: object) -> None: ...
+        async def __aenter__(self) -> Recorder:
+            return self
+        async def __aexit__(self, *exc: object) -> None: ...
+        def write(self, pcm: bytes) -> None:
+            events.append(("write", len(pcm)))
+        def clear(self) -> None:
+            events.append(("clear", 0))
+
+    async def say(seconds: float, speech: bool = True) -> Any:
+        for _ in range(round(seconds / 0.04)):
+            await asyncio.sleep(0.04 / speed)
+            yield user_audio(0.04, speech=speech)
+
+    async def microphone() -> Any:
+        async for chunk in say(0.5):
+            yield chunk
+        while sum(1 for kind, _ in events if kind == "write") < 5:  # the story has begun
+            async for chunk in say(0.04, speech=False):
+                yield chunk
+        async for chunk in say(0.6):  # over the story, while it is still being sent
+            yield chunk
+        async for chunk in say(2.0, speech=False):
+            yield chunk
+        await server.wait_for(lambda: len(server.turns) == 2 and bool(server.turns[1].ended_at))
+
+    quirks = Quirks(audio_with_interrupted=True, output_after_interrupted=5)
+    async with FakeLiveServer(replies=[STORY, "Its name is Pip."], speed=speed, quirks=quirks,
+                              user_transcripts=["Tell me a story.", "What is its name?"]
+                              ) as server:
+        session = await talk(server.client(), microphone(), Recorder)
+    story, answer = server.turns
+    assert story.interrupted and not answer.interrupted
+    assert story.audio_seconds_sent < len(STORY.split()) * 0.3  # cut while still being sent
+    (clear,) = [i for i, (kind, _) in enumerate(events) if kind == "clear"]
+    after = sum(n for kind, n in events[clear:] if kind == "write")
+    assert after == round(answer.audio_seconds_sent * 48000)  # the answer's audio, no more
+    assert session.interruptions[0].injected

@@ -218,3 +218,12 @@ def test_speaker_play_queues_audio_and_stops_on_interrupted() -> None:
     cut = types.LiveServerMessage(server_content=types.LiveServerContent(
         interrupted=True, model_turn=types.Content(parts=[types.Part(inline_data=blob)])))
     assert speaker.play(cut) == 0.0 and speaker.queued == 0.0  # the cut audio is not queued
+    late = audio  # more of the cut turn, after the flag (reported): not played either
+    assert speaker.play(late) is None and speaker.queued == 0.0
+    done = types.LiveServerMessage(server_content=types.LiveServerContent(turn_complete=True))
+    speaker.play(done)
+    assert speaker.play(audio) is None and speaker.queued == pytest.approx(0.1)  # next turn
+    # A flag after turnComplete (the turn was all sent, it still played): the next turn plays.
+    speaker.play(done)
+    assert speaker.play(cut) is not None and speaker.queued == 0.0
+    assert speaker.play(audio) is None and speaker.queued == pytest.approx(0.1)

@@ -70,6 +70,8 @@ class SimulatedSpeaker:
         self._written = 0.0  # seconds written in all
         self._turn_at = 0.0  # the current turn's start, on that count
         self._stopped_at: float | None = None
+        self._in_turn = False  # play() has had audio since the last turnComplete
+        self._dropping = False  # play() drops the audio of a cut turn until its turnComplete
 
     async def __aenter__(self) -> Self:
         self._task = asyncio.get_running_loop().create_task(self._run())
@@ -119,17 +121,24 @@ class SimulatedSpeaker:
         """Do what an app's player does with a server message.
 
         Queues its model audio; on ``interrupted`` stops and drops the queue instead (audio
-        in the same message was cut and is not played) and returns ``played``.
+        in the same message was cut and is not played) and returns ``played``. Audio of the
+        cut turn that still comes after ``interrupted``, before its ``turnComplete``, is not
+        played either (reported: livekit-plugins-google ``realtime_api.py``); a flag that
+        comes after ``turnComplete`` has nothing more of its turn to come.
         """
         content = message.server_content
         if content is None:
             return None
         if content.interrupted:
+            self._dropping = self._in_turn
             return self.clear()
-        if content.model_turn is not None:
+        if content.model_turn is not None and not self._dropping:
             for part in content.model_turn.parts or ():
                 if part.inline_data is not None and part.inline_data.data:
+                    self._in_turn = True
                     self.write(part.inline_data.data)
+        if content.turn_complete:
+            self._in_turn = self._dropping = False
         return None
 
     def clear(self) -> float:

@@ -92,12 +92,17 @@ def easy(rng: random.Random) -> Scenario:
                     jitter=rng.uniform(0.0, 0.02), latency=rng.uniform(0.0, 0.06))
 
 
-def hard(rng: random.Random) -> Scenario:
+def _reply(rng: random.Random) -> tuple[str, float]:
+    """12-30 words of a story, and the server's audio length for them."""
     words = rng.choice(STORIES).split()
     n = rng.randint(12, 30)
     first = rng.randint(0, len(words) - n)
     text = " ".join(words[first:first + n])
-    duration = speak(text)[-1].end  # the server's audio length for it
+    return text, speak(text)[-1].end
+
+
+def hard(rng: random.Random) -> Scenario:
+    text, duration = _reply(rng)
     return Scenario(story=text, at=rng.uniform(0.15, 0.85) * duration,
                     chunk=rng.choice(HARD_CHUNKS), lag=rng.uniform(-0.3, 0.3),
                     jitter=rng.uniform(0.0, 0.02), latency=rng.uniform(0.0, 0.06),
@@ -192,11 +197,7 @@ class Tally:
 
 
 def bursts(rng: random.Random) -> Scenario:
-    words = rng.choice(STORIES).split()
-    n = rng.randint(12, 30)
-    first = rng.randint(0, len(words) - n)
-    text = " ".join(words[first:first + n])
-    duration = speak(text)[-1].end
+    text, duration = _reply(rng)
     return Scenario(story=text, at=rng.uniform(0.15, 0.85) * duration,
                     chunk=rng.choice((0.04, 0.1)), lag=rng.uniform(-0.3, 0.3),
                     jitter=rng.uniform(0.0, 0.02), latency=rng.uniform(0.0, 0.06),

@@ -520,7 +520,7 @@ class Tracker:
         played = self._played(turn, now)
         heard = turn.heard(played)
         said = tidy(heard)
-        if said and self._max_history:
+        if said:
             self._remember(("model", said))
             turn.entry = True
         return played, heard
@@ -579,7 +579,7 @@ class Tracker:
         self._end(turn)
         if not turn.interrupted:
             text = tidy(turn.generated())
-            if text and self._max_history:
+            if text:
                 self._remember(("model", text))
                 turn.entry = True
 

@@ -84,7 +84,8 @@ class _Reply:
     total: float = 0.0
     playout_end: float = 0.0  # until when the turn's audio would still be playing
     late: float = 0.0  # server seconds the output is behind its plan (its pauses)
-    playout: float = 0.0  # when a real-time player started at the first chunk ends (underruns too)
+    played_out_at: float = 0.0  # when a real-time player started at the first chunk has
+    # played all that was sent (later for each underrun)
 
 
 @dataclass
@@ -632,7 +633,7 @@ class ServerSession:
         """Send the next planned chunk if it is due, and arm the timer for the one after."""
         reply = self._reply
         assert reply is not None and reply.turn is not None
-        turn, speed = reply.turn, self._output_pace()
+        speed = self._output_pace()
         if reply.step < len(reply.plan):
             at, kind, i = reply.plan[reply.step]
             when = reply.t0 + reply.late + at / speed
@@ -640,14 +641,13 @@ class ServerSession:
                 reply.step += 1
                 if kind == 1:
                     samples = self._audio_chunk(reply, i)
-                    reply.playout = (max(reply.playout, now)
-                                     + samples / OUTPUT_RATE / self.script.speed)
+                    reply.played_out_at = (max(reply.played_out_at, now)
+                                           + samples / OUTPUT_RATE / self.script.speed)
                     timing = self.script.timing
                     if timing.output_pauses and self.script.rng.random() < timing.output_pauses:
                         reply.late += draw(timing.output_pause, self.script.rng) / self.script.speed
                 else:
-                    first, last = reply.pieces[i]
-                    self._transcript_chunk(turn, reply.chunks[first:last])
+                    self._transcript_piece(reply, i)
                 self._changed()
             if reply.step < len(reply.plan):
                 reply.timer = self._at(reply.t0 + reply.late + reply.plan[reply.step][0] / speed,
@@ -663,7 +663,7 @@ class ServerSession:
         # in full, not played: the service's estimate of the playout ended before the
         # client's did (reported).
         ends = (reply.t0 + reply.late + reply.total / speed if self.quirks.hold_turn_complete
-                else reply.playout)
+                else reply.played_out_at)
         if now >= ends:
             self._finish(reply, interrupted=False)
             return
@@ -686,11 +686,10 @@ class ServerSession:
         """``interrupted`` for the reply being spoken, with what the quirks send beside it."""
         assert reply.turn is not None
         rest = reply.plan[reply.step:] if reply.phase == "speaking" else []
-        audio = next((i for _, kind, i in rest if kind == 1), None)
+        audio = next((k for k, (_, kind, _) in enumerate(rest) if kind == 1), None)
         if self.quirks.audio_with_interrupted and audio is not None:
             # Reported (strands-agents/harness-sdk#3725): the flag rides on an audio chunk.
-            self._audio_chunk(reply, audio, interrupted=True)
-            rest = [item for item in rest if not (item[1] == 1 and item[2] == audio)]
+            self._audio_chunk(reply, rest.pop(audio)[2], interrupted=True)
         else:
             self._send({"serverContent": {"interrupted": True}})
         # Reported (livekit-plugins-google realtime_api.py): chunks still come after it.
@@ -698,8 +697,12 @@ class ServerSession:
             if kind == 1:
                 self._audio_chunk(reply, i)
             else:
-                first, last = reply.pieces[i]
-                self._transcript_chunk(reply.turn, reply.chunks[first:last])
+                self._transcript_piece(reply, i)
+
+    def _transcript_piece(self, reply: _Reply, i: int) -> None:
+        assert reply.turn is not None
+        first, last = reply.pieces[i]
+        self._transcript_chunk(reply.turn, reply.chunks[first:last])
 
     def _output_pace(self) -> float:
         """Audio seconds of output sent per second of the server clock (inf: all at once)."""

@@ -63,13 +63,13 @@ class ServiceTiming:
         output_speed: how many times faster than real time the model's output (its audio and
             the transcription placed on it) is sent, on top of the server's ``speed``;
             ``math.inf`` sends each turn all at once, one message per pass of the event loop.
-            Field: 3.0. Output is generated faster than real time (Live API docs); one reply, about
-            15.6 s of audio, came within 8.1 s (reported: torkiv-labs/txtCaster#209), in
-            bursts, at times slower than real time (reported: livekit/agents#3604); 3 is a
-            middle figure, not a measured one. The turn
-            still plays in real time: its ``turnComplete`` waits for the playout (SDK
-            docstring, ``LiveServerContent.generation_complete``), and a barge-in until then
-            cuts it; one after the last chunk came sees nothing more of it arrive.
+            Field: 3.0. Output is generated faster than real time (Live API docs); one
+            reply, about 15.6 s of audio, came within 8.1 s (reported:
+            torkiv-labs/txtCaster#209), in bursts, at times slower than real time (reported:
+            livekit/agents#3604); 3 is a middle figure, not a measured one. The turn still
+            plays in real time: its ``turnComplete`` waits for the playout (SDK docstring,
+            ``LiveServerContent.generation_complete``), and a barge-in until then cuts it; one
+            after the last chunk came sees nothing more of it arrive.
         output_pauses: the chance, after each audio chunk, that the output stops for
             ``output_pause`` before it goes on, so it comes in bursts and a player that has
             played all it had waits (an underrun; the turn then plays out later, and its

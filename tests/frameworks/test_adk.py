@@ -224,8 +224,7 @@ async def recipe_barge_in(model: str, **device: float,
     has played 2 s of it, the model answers. Returns the record the call's session kept.
 
     The service sends audio three times faster than it plays (the offline server's field
-    profile), so what ADK has handed the
-    app when the user cuts in is far more than was heard.
+    profile), so what ADK has handed the app when the user cuts in is far more than was heard.
     """
     enable(RECIPE_SPEED)
     call = Call()

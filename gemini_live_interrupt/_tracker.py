@@ -16,6 +16,7 @@ from ._events import (
     ModelAudio,
     ModelText,
     ModelTranscript,
+    ToolCall,
     TurnComplete,
     UserInterim,
     UserWords,
@@ -40,6 +41,9 @@ _REQUEST_WORDS_LATEST = 1.5
 # it (pipecat-ai/pipecat#3381): final words this soon after a flag were spoken before it, and
 # end the cut turn's request (interim words, sent with low latency, may be the barge-in's).
 _BARGE_WORDS_EARLIEST = 0.4
+# A request transcribed up to one of these is whole: words after it that are not within
+# _BARGE_WORDS_EARLIEST of a flag are the barge-in's.
+_REQUEST_ENDS = frozenset(".?!\u3002\uff1f\uff01")  # and the CJK full stop, ? and !
 
 
 @dataclass(slots=True)
@@ -81,6 +85,7 @@ class _Turn:
     opened_at: float = 0.0  # the session clock when its first output came
     entry: bool = False  # its model entry is the history's last
     request: bool = False  # its request has a user entry (committed when it opened)
+    awaited: bool = False  # its request may still be transcribed (no full stop yet)
 
     def generated(self) -> str:
         # Audio turns are described by their output transcription, text turns by their text.
@@ -108,6 +113,10 @@ def _glue(before: str, text: str) -> str:
     if before and before[-1] in _SENTENCE_ENDS and text[:1].isascii() and text[:1].isalnum():
         return " " + text
     return text
+
+
+def _ends_sentence(text: str) -> bool:
+    return text.rstrip()[-1:] in _REQUEST_ENDS
 
 
 def _squash(text: str) -> str:
@@ -187,6 +196,7 @@ class Tracker:
         self._interim: list[str] = []
         self._user_finished = False
         self._note_out = False  # a note went out and the user has not spoken since
+        self._app_asked = False  # the next turn answers the app (a tool call's, a nudge)
         self.turns_started = 0
         self._committed = ""  # the utterance committed when the latest turn started
         self._turns_at_flag = 0
@@ -272,6 +282,7 @@ class Tracker:
         instructions in a user turn as ``<instructions>...</instructions>`` on 3.x).
         """
         if not any(c.isalnum() for c in text) or _WRAPPED.fullmatch(text):
+            self._app_asked = True  # the app wants a reply to what it gave, not to speech
             return
         turn = self._turn
         if turn is not None and not turn.complete and not turn.interrupted:
@@ -335,6 +346,8 @@ class Tracker:
                 found = self._on_interrupted(now) or found
             elif isinstance(event, TurnComplete):
                 self._on_turn_complete()
+            elif isinstance(event, ToolCall):
+                self._app_asked = True
         return found
 
     def _on_input(self, words: UserWords, now: float) -> None:
@@ -365,8 +378,12 @@ class Tracker:
                     return
             elif (turn.interrupted and self.turns_started == self._turns_at_flag
                   and self.last_interrupt_at is not None
-                  and now - self.last_interrupt_at < _BARGE_WORDS_EARLIEST):
-                self._to_request(turn, text)  # spoken before the flag: not the barge-in's
+                  and (now - self.last_interrupt_at < _BARGE_WORDS_EARLIEST
+                       or (turn.awaited and now - turn.opened_at < _REQUEST_WORDS_LATEST))):
+                # Spoken before the flag: not the barge-in's. A user who cuts in at once can
+                # be flagged before the request is transcribed at all; then its words come as
+                # late as they would have had the turn gone on, up to its first full stop.
+                self._to_request(turn, text)
                 return
         self._interim.clear()  # the final words replace the interim ones
         self._add_user(text)
@@ -423,12 +440,18 @@ class Tracker:
         return turn
 
     def _start_turn(self, now: float) -> _Turn:
+        # The utterance this turn answers may still be transcribed: no words of it yet, or
+        # no full stop. Not so when the app asked for it (text, a nudge, a tool's answer).
+        awaited = (not self._typed_pending and not self._app_asked
+                   and not _ends_sentence(self.user_text))
+        self._app_asked = False
         # The user's utterance is committed when the model starts answering it.
         committed = self._commit_user()
         self.turns_started += 1
         self._note_out = False  # from here on, a cut is the user's again
         before = self._turn
-        turn = self._turn = _Turn(start=self._played_total, opened_at=now, request=committed)
+        turn = self._turn = _Turn(start=self._played_total, opened_at=now, request=committed,
+                                  awaited=awaited)
         if before is not None and not before.interrupted and before.timeline.has_audio:
             # The turn before may still be playing (the service sends audio faster than real
             # time, and a tool call's answer can follow at once): a player plays this turn's
@@ -467,6 +490,7 @@ class Tracker:
     def _to_request(self, turn: _Turn, late: str) -> None:
         """``late`` ends the request ``turn`` answers: it goes into that request's user entry,
         before the turn's model entry."""
+        turn.awaited = not _ends_sentence(late)
         history = self._history
         if not self._max_history:
             return

@@ -154,7 +154,8 @@ def test_after_a_cut_the_next_turn_plays_at_once() -> None:
     for reports in (True, False):
         t = Tracker(max_history=4)
         p = Playback(t)
-        run(t, *story(8))
+        # A request transcribed whole: "wait", 0.5 s after the flag, is the barge-in's.
+        run(t, (0.0, inp("Tell me a story.")), *story(8))
         if reports:
             p.played(seconds=2 * WORD)
         run(t, (2 * WORD, INTERRUPTED), (2 * WORD + 0.5, inp("wait")))

@@ -12,6 +12,7 @@ from gemini_live_interrupt._events import (
     ModelAudio,
     ModelText,
     ModelTranscript,
+    ToolCall,
     UserInterim,
     UserWords,
 )
@@ -213,6 +214,49 @@ def test_words_right_after_a_flag_are_the_cut_turns_request() -> None:
     t = Tracker(max_history=10)
     feed_times(t, (0.0, out("Once")), (1.0, INTERRUPTED), (1.2, [UserInterim("Wait")]))
     assert t.barge_in_text == "Wait"
+
+
+def test_an_early_barge_in_leaves_the_requests_late_words_to_the_request() -> None:
+    # A request ends ~0.9 s before its answer starts and is transcribed up to 2 s behind, so
+    # when the user cuts in at once its words can come 0.5 s or more after the flag: a turn
+    # that opened with no request words still waits for them (1.5 s from its start).
+    for late in (["Tell me a story."], ["Tell", " me", " a", " story."]):
+        t = Tracker(max_history=10)
+        (b,) = feed_times(t, (0.0, out("Once")), (0.4, INTERRUPTED),
+                          *((0.9 + i * 0.1, inp(w)) for i, w in enumerate(late)))
+        assert b.user_text == "" and t.user_text == "" and t.barge_in_text == ""
+        assert t.history == [("user", "Tell me a story."), ("model", "Once")]
+        feed_times(t, (2.0, inp("Wait!")))  # later: the barge-in's own words
+        assert t.barge_in_text == "Wait!"
+        assert t.history == [("user", "Tell me a story."), ("model", "Once")]
+    # A request still coming in word by word at the flag goes on up to its full stop; the
+    # words after that are the barge-in's, even within those 1.5 s.
+    t = Tracker(max_history=10)
+    feed_times(t, (0.0, out("Once")), (0.1, inp("Tell")), (0.2, inp(" me a")),
+               (0.4, INTERRUPTED), (0.85, inp(" story.")), (1.25, inp("What")),
+               (1.6, inp(" about dragons?")))
+    assert t.history == [("user", "Tell me a story."), ("model", "Once")]
+    assert t.barge_in_text == "What about dragons?"
+
+
+def test_after_the_request_is_in_an_early_barge_ins_words_are_its_own() -> None:
+    # The request was transcribed before the answer began, or the app asked for the answer
+    # (a tool call's, a nudge): words 0.5 s after the flag are the barge-in's.
+    t = Tracker(max_history=10)
+    feed_times(t, (0.0, inp("Tell me a story.")), (1.0, out("Once")), (1.4, INTERRUPTED),
+               (1.9, inp("Wait!")))
+    assert t.barge_in_text == "Wait!"
+    t = Tracker(max_history=10)
+    feed_times(t, (0.0, inp("Weather?")), (1.0, out("Let me check.")), (1.1, [ToolCall(("f",))]),
+               (1.2, TURN_COMPLETE), (3.0, out("Sunny")), (3.3, INTERRUPTED),
+               (3.9, inp("And tomorrow?")))
+    assert t.barge_in_text == "And tomorrow?"
+    assert t.history == [("user", "Weather?"), ("model", "Let me check."), ("model", "Sunny")]
+    # A greeting the app asked for with a nudge (LiveKit's "." turn, pipecat's " ").
+    t = Tracker(max_history=10)
+    t.sent(".", 0.0)
+    feed_times(t, (1.0, out("Hello")), (1.3, INTERRUPTED), (1.9, inp("Hi!")))
+    assert t.barge_in_text == "Hi!" and t.history == [("model", "Hello")]
 
 
 def test_a_barge_ins_words_after_its_short_answer_go_before_that_answer() -> None:

@@ -16,20 +16,24 @@ is over. Per model family and barge-in point it prints:
 - missing: runs whose barge-in words (``session.history``'s second user entry) are not
   "What about dragons?" whole.
 
-    python benchmarks/request_words.py [--seeds 40] [--words 4 6 9] [--speed 10]
+``--interim`` turns on the server's interim input transcription (SDK 3.4's
+``interimInputTranscription``, off by default: its shape is assumed), on the family's quirks.
+
+    python benchmarks/request_words.py [--seeds 40] [--words 4 6 9] [--speed 10] [--interim]
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import time
 from typing import Any
 
 from _common import CONFIG
 
 from gemini_live_interrupt import InterruptAwareSession, Interruption
-from gemini_live_interrupt.testing import FakeLiveServer, user_audio
+from gemini_live_interrupt.testing import FakeLiveServer, Quirks, user_audio
 
 REQUEST, BARGE_IN = "Tell me a story.", "What about dragons?"
 STORY = ("Once upon a time a small robot lived in a lighthouse by the sea, and every night it "
@@ -51,13 +55,15 @@ async def receive(session: Any) -> None:
             pass
 
 
-async def one_run(model: str, words: int, seed: int, speed: float
+async def one_run(model: str, words: int, seed: int, speed: float, interim: bool
                   ) -> tuple[list[tuple[str, str]], Interruption | None]:
     class Scaled(InterruptAwareSession):
         clock = staticmethod(lambda: time.monotonic() * speed)  # the server's time scale
 
+    quirks = dataclasses.replace(Quirks.for_model(model), interim_input_transcription=interim)
     async with FakeLiveServer(replies=[STORY, "Dragons, then.", "Noted."], speed=speed,
-                              seed=seed, user_transcripts=[REQUEST, BARGE_IN]) as server:
+                              seed=seed, quirks=quirks,
+                              user_transcripts=[REQUEST, BARGE_IN]) as server:
         async with Scaled(server.client().aio.live.connect(model=model, config=CONFIG),
                           max_history=10) as session:
             task = asyncio.get_running_loop().create_task(receive(session))
@@ -82,15 +88,17 @@ async def main() -> None:
     parser.add_argument("--seeds", type=int, default=40)
     parser.add_argument("--words", type=int, nargs="+", default=[4, 6, 9])
     parser.add_argument("--speed", type=float, default=10.0)
+    parser.add_argument("--interim", action="store_true")
     args = parser.parse_args()
     started = time.monotonic()
-    print(f"{args.seeds} seeds per cell, server and session clock at {args.speed:g}x")
+    print(f"{args.seeds} seeds per cell, server and session clock at {args.speed:g}x"
+          + (", interim input transcription on" if args.interim else ""))
     print(f"{'family':6} {'words':>5} {'history wrong':>14} {'quoted':>7} {'missing':>8}")
     for family, model in FAMILIES.items():
         for words in args.words:
             wrong = quoted = missing = 0
             for seed in range(args.seeds):
-                history, record = await one_run(model, words, seed, args.speed)
+                history, record = await one_run(model, words, seed, args.speed, args.interim)
                 users = [text for role, text in history if role == "user"]
                 wrong += users[:2] != [REQUEST, BARGE_IN]
                 missing += users[1:2] != [BARGE_IN]

@@ -86,6 +86,7 @@ class _Turn:
     entry: bool = False  # its model entry is the history's last
     request: bool = False  # its request has a user entry (committed when it opened)
     awaited: bool = False  # its request may still be transcribed (no full stop yet)
+    interim: bool = False  # its request's words are interim ones: the final ones replace them
 
     def generated(self) -> str:
         # Audio turns are described by their output transcription, text turns by their text.
@@ -373,8 +374,7 @@ class Tracker:
         if turn is not None and not self._user_chunks and not self._typed_pending:
             if turn.complete and not turn.interrupted:
                 if now - turn.opened_at < _REQUEST_WORDS_LATEST:
-                    self._committed += text  # the utterance this answer answered
-                    self._to_request(turn, text)
+                    self._to_request(turn, text)  # the utterance this answer answered
                     return
             elif (turn.interrupted and self.turns_started == self._turns_at_flag
                   and self.last_interrupt_at is not None
@@ -440,10 +440,12 @@ class Tracker:
         return turn
 
     def _start_turn(self, now: float) -> _Turn:
-        # The utterance this turn answers may still be transcribed: no words of it yet, or
-        # no full stop. Not so when the app asked for it (text, a nudge, a tool's answer).
+        # The utterance this turn answers may still be transcribed: no words of it yet, only
+        # interim ones, or no full stop. Not so when the app asked for it (text, a nudge, a
+        # tool's answer).
+        interim = not self._user_chunks and bool(self._interim)
         awaited = (not self._typed_pending and not self._app_asked
-                   and not _ends_sentence(self.user_text))
+                   and (interim or not _ends_sentence(self.user_text)))
         self._app_asked = False
         # The user's utterance is committed when the model starts answering it.
         committed = self._commit_user()
@@ -451,7 +453,7 @@ class Tracker:
         self._note_out = False  # from here on, a cut is the user's again
         before = self._turn
         turn = self._turn = _Turn(start=self._played_total, opened_at=now, request=committed,
-                                  awaited=awaited)
+                                  awaited=awaited, interim=interim)
         if before is not None and not before.interrupted and before.timeline.has_audio:
             # The turn before may still be playing (the service sends audio faster than real
             # time, and a tool call's answer can follow at once): a player plays this turn's
@@ -487,17 +489,21 @@ class Tracker:
             return True
         return False
 
-    def _to_request(self, turn: _Turn, late: str) -> None:
-        """``late`` ends the request ``turn`` answers: it goes into that request's user entry,
-        before the turn's model entry."""
-        turn.awaited = not _ends_sentence(late)
+    def _to_request(self, turn: _Turn, late: str, *, interim: bool = False) -> None:
+        """``late`` ends the request ``turn`` (the latest) answers: it goes into that request's
+        user entry, before the turn's model entry. Final words replace interim ones there;
+        ``interim``: ``late`` is interim words itself."""
+        turn.awaited = interim or not _ends_sentence(late)
+        replace = turn.interim
+        turn.interim = interim and (replace or not turn.request)
+        self._committed = late if replace else self._committed + late
         history = self._history
         if not self._max_history:
             return
         model = history.pop() if turn.entry and history and history[-1][0] == "model" else None
         if turn.request and history and history[-1][0] == "user":
             before = history[-1][1]
-            history[-1] = ("user", tidy(before + _glue(before, late)))
+            history[-1] = ("user", tidy(late if replace else before + _glue(before, late)))
         else:
             self._remember(("user", tidy(late)))
             turn.request = True
@@ -523,11 +529,11 @@ class Tracker:
         turn = self._turn
         if not tidy(late) or turn is None or turn.complete:
             return  # after a complete turn they may be a new utterance: leave them be
+        interim = not self._user_chunks
         self._user_chunks.clear()
         self._interim.clear()
         self._user_finished = False
-        self._committed += late
-        self._to_request(turn, late)
+        self._to_request(turn, late, interim=interim)
 
     def _reported(self, turn: _Turn) -> float:
         played = self._played_total - turn.start

@@ -15,9 +15,18 @@ from typing import Any
 import pytest
 
 from gemini_live_interrupt import InterruptAwareSession, Interruption
-from gemini_live_interrupt.testing import FakeLiveServer, ServiceTiming, user_audio
+from gemini_live_interrupt.testing import FakeLiveServer, Quirks, ServiceTiming, user_audio
 
-from .conftest import AUDIO, M25, M31, M38, STORY, needs_context_update, notes
+from .conftest import (
+    AUDIO,
+    M25,
+    M31,
+    M38,
+    STORY,
+    needs_context_update,
+    needs_interim_transcription,
+    notes,
+)
 from .test_policies import Receiver, send_audio
 
 SPEED = 10.0
@@ -121,6 +130,29 @@ async def test_an_early_barge_in_never_takes_the_requests_words_for_its_own(
             await speak(session, 1.0, speech=False)
             await receiver.stop()
     assert record.user_text in ("", "What about dragons?")  # never "Tell me a story."
+    assert session.history == [("user", "Tell me a story."), ("model", record.heard),
+                               ("user", "What about dragons?"), ("model", "Dragons, then.")]
+
+
+@needs_interim_transcription
+@pytest.mark.parametrize("seed", [0, 2])
+@pytest.mark.parametrize("model", [pytest.param(M25, marks=needs_context_update), M38])
+async def test_final_words_replace_the_interim_ones_in_the_history(model: str, seed: int) -> None:
+    # With interim transcription the request (and the barge-in) can be committed with its
+    # interim words when the model starts answering; the final ones, later, replace them.
+    quirks = dataclasses.replace(Quirks.for_model(model), interim_input_transcription=True)
+    async with FakeLiveServer(replies=[STORY, "Dragons, then.", "Noted."], speed=SPEED,
+                              seed=seed, quirks=quirks,
+                              user_transcripts=["Tell me a story.", "What about dragons?"]
+                              ) as server:
+        async with Scaled(server.client().aio.live.connect(model=model, config=AUDIO),
+                          max_history=10) as session:
+            receiver = Receiver(session)
+            await voice_barge_in(server, session)
+            record = await settled(session)
+            await speak(session, 1.0, speech=False)
+            await receiver.stop()
+    assert record.user_text in ("", "What", "What about", "What about dragons?")
     assert session.history == [("user", "Tell me a story."), ("model", record.heard),
                                ("user", "What about dragons?"), ("model", "Dragons, then.")]
 

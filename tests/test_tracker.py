@@ -259,6 +259,30 @@ def test_after_the_request_is_in_an_early_barge_ins_words_are_its_own() -> None:
     assert t.barge_in_text == "Hi!" and t.history == [("model", "Hello")]
 
 
+def test_final_words_replace_the_interim_ones_a_request_was_committed_with() -> None:
+    # Interim words (low latency) can be all there is of the request when the answer starts;
+    # its final transcription comes later and replaces them, in the history as in the text.
+    cases = [
+        [(1.5, inp("Tell me a story.")), (2.0, out(" upon")), (2.1, TURN_COMPLETE)],  # no cut
+        [(1.3, INTERRUPTED), (1.8, inp("Tell me a story."))],  # a final after an early flag
+        [(1.3, INTERRUPTED), (1.5, inp("Tell")), (1.6, inp(" me a story."))],  # in pieces
+    ]
+    for case in cases:
+        t = Tracker(max_history=10)
+        feed_times(t, (0.0, [UserInterim("Tell me a")]), (0.2, [UserInterim("Tell me a story.")]),
+                   (0.9, out("Once")), *case)
+        assert t.history[0] == ("user", "Tell me a story."), case
+        assert t.user_text == "" and t.barge_in_text in ("", "Tell me a story."), case
+    # The answer to a barge-in committed with interim words: its final ones do not repeat them.
+    t = Tracker(max_history=10)
+    feed_times(t, (0.0, inp("Tell me a story.")), (0.9, out("Once")), (1.3, INTERRUPTED),
+               (1.6, [UserInterim("What about")]), (2.0, [UserInterim("What about dragons?")]),
+               (2.9, out("Dragons!")), (3.2, TURN_COMPLETE), (3.5, inp("What about dragons?")))
+    assert t.history == [("user", "Tell me a story."), ("model", "Once"),
+                         ("user", "What about dragons?"), ("model", "Dragons!")]
+    assert t.barge_in_text == "What about dragons?"
+
+
 def test_a_barge_ins_words_after_its_short_answer_go_before_that_answer() -> None:
     # The answer to a barge-in can be over before the barge-in is transcribed (a short answer
     # sent faster than it plays): words within 1.5 s of the answer's start are its request's.

@@ -60,10 +60,13 @@ async def voice_barge_in(server: FakeLiveServer, session: Any) -> None:
 
 
 async def conversation(
-    model: str, cls: type[InterruptAwareSession] | None = None, **options: Any,
+    model: str, cls: type[InterruptAwareSession] | None = None, *, seed: int = 0,
+    quirks: Quirks | None = None, **options: Any,
 ) -> tuple[FakeLiveServer, Interruption, InterruptAwareSession, Receiver]:
-    """A story asked for by voice, a voice barge-in and the answer, through session ``cls``."""
+    """A story asked for by voice, a voice barge-in and the answer, through session ``cls``,
+    on the server's field timing (``seed``; the model family's quirks unless ``quirks``)."""
     async with FakeLiveServer(replies=[STORY, "Dragons, then.", "Noted."], speed=SPEED,
+                              seed=seed, quirks=quirks,
                               user_transcripts=["Tell me a story.", "What about dragons?"]
                               ) as server:
         session_class = cls or Scaled
@@ -114,21 +117,11 @@ async def test_the_history_keeps_the_order_the_conversation_had(model: str) -> N
 @pytest.mark.parametrize("model", [pytest.param(M25, marks=needs_context_update), M38])
 async def test_an_early_barge_in_never_takes_the_requests_words_for_its_own(
         model: str, seed: int) -> None:
-    # Output sent three times faster than it plays: the user cuts in after about two words,
-    # before the request itself is transcribed. These seeds: its words came 0.2 (0), 0.35 (1)
-    # and 0.5 s (2, 8) after the flag, 0.45-0.95 s after the answer began.
-    timing = dataclasses.replace(ServiceTiming.field(), output_speed=3.0)
-    async with FakeLiveServer(replies=[STORY, "Dragons, then.", "Noted."], speed=SPEED,
-                              seed=seed, timing=timing,
-                              user_transcripts=["Tell me a story.", "What about dragons?"]
-                              ) as server:
-        async with Scaled(server.client().aio.live.connect(model=model, config=AUDIO),
-                          max_history=10) as session:
-            receiver = Receiver(session)
-            await voice_barge_in(server, session)
-            record = await settled(session)
-            await speak(session, 1.0, speech=False)
-            await receiver.stop()
+    # Output sent three times faster than it plays (the field timing): the user cuts in after
+    # about two words, before the request itself is transcribed. These seeds: its words came
+    # 0.2 (0), 0.35 (1) and 0.5 s (2, 8) after the flag, 0.45-0.95 s after the answer began.
+    assert ServiceTiming.field().output_speed == 3.0
+    _, record, session, _ = await conversation(model, seed=seed, max_history=10)
     assert record.user_text in ("", "What about dragons?")  # never "Tell me a story."
     assert session.history == [("user", "Tell me a story."), ("model", record.heard),
                                ("user", "What about dragons?"), ("model", "Dragons, then.")]
@@ -141,17 +134,7 @@ async def test_final_words_replace_the_interim_ones_in_the_history(model: str, s
     # With interim transcription the request (and the barge-in) can be committed with its
     # interim words when the model starts answering; the final ones, later, replace them.
     quirks = dataclasses.replace(Quirks.for_model(model), interim_input_transcription=True)
-    async with FakeLiveServer(replies=[STORY, "Dragons, then.", "Noted."], speed=SPEED,
-                              seed=seed, quirks=quirks,
-                              user_transcripts=["Tell me a story.", "What about dragons?"]
-                              ) as server:
-        async with Scaled(server.client().aio.live.connect(model=model, config=AUDIO),
-                          max_history=10) as session:
-            receiver = Receiver(session)
-            await voice_barge_in(server, session)
-            record = await settled(session)
-            await speak(session, 1.0, speech=False)
-            await receiver.stop()
+    _, record, session, _ = await conversation(model, seed=seed, quirks=quirks, max_history=10)
     assert record.user_text in ("", "What", "What about", "What about dragons?")
     assert session.history == [("user", "Tell me a story."), ("model", record.heard),
                                ("user", "What about dragons?"), ("model", "Dragons, then.")]

@@ -120,6 +120,10 @@ def _ends_sentence(text: str) -> bool:
     return text.rstrip()[-1:] in _REQUEST_ENDS
 
 
+def _letters(text: str) -> str:
+    return "".join(c for c in text.lower() if c.isalnum())
+
+
 def _squash(text: str) -> str:
     return "".join(text.split())
 
@@ -379,15 +383,26 @@ class Tracker:
             elif (turn.interrupted and self.turns_started == self._turns_at_flag
                   and self.last_interrupt_at is not None
                   and (now - self.last_interrupt_at < _BARGE_WORDS_EARLIEST
-                       or (turn.awaited and now - turn.opened_at < _REQUEST_WORDS_LATEST))):
+                       or (turn.awaited and now - turn.opened_at < _REQUEST_WORDS_LATEST
+                           and not self._interim_starts(text)))):
                 # Spoken before the flag: not the barge-in's. A user who cuts in at once can
                 # be flagged before the request is transcribed at all; then its words come as
-                # late as they would have had the turn gone on, up to its first full stop.
+                # late as they would have had the turn gone on, up to its first full stop
+                # (but not words the barge-in's own interim ones already gave).
                 self._to_request(turn, text)
                 return
         self._interim.clear()  # the final words replace the interim ones
         self._add_user(text)
         self._user_heard_from(now)
+
+    def _interim_starts(self, text: str) -> bool:
+        """Whether the interim words since the flag and ``text`` begin alike (one starts with
+        the other, letters and digits only: a final transcription adds marks and case)."""
+        if not self._interim:
+            return False
+        final, interim = _letters(text), _letters("".join(self._interim))
+        return bool(final) and bool(interim) and (
+            final.startswith(interim) or interim.startswith(final))
 
     def _add_user(self, chunk: str) -> None:
         chunks = self._user_chunks

@@ -273,6 +273,13 @@ def test_final_words_replace_the_interim_ones_a_request_was_committed_with() -> 
                    (0.9, out("Once")), *case)
         assert t.history[0] == ("user", "Tell me a story."), case
         assert t.user_text == "" and t.barge_in_text in ("", "Tell me a story."), case
+    # The request's final words never came: the barge-in's, which its own interim words
+    # announced, do not take their place.
+    t = Tracker(max_history=10)
+    feed_times(t, (0.0, [UserInterim("Tell me a story.")]), (0.9, out("Once")), (1.2, INTERRUPTED),
+               (1.5, [UserInterim("Stop")]), (1.9, inp("Stop!")))
+    assert t.history == [("user", "Tell me a story."), ("model", "Once")]
+    assert t.barge_in_text == "Stop!"
     # The answer to a barge-in committed with interim words: its final ones do not repeat them.
     t = Tracker(max_history=10)
     feed_times(t, (0.0, inp("Tell me a story.")), (0.9, out("Once")), (1.3, INTERRUPTED),

@@ -380,20 +380,26 @@ class Tracker:
                 if now - turn.opened_at < _REQUEST_WORDS_LATEST:
                     self._to_request(turn, text)  # the utterance this answer answered
                     return
-            elif (turn.interrupted and self.turns_started == self._turns_at_flag
-                  and self.last_interrupt_at is not None
-                  and (now - self.last_interrupt_at < _BARGE_WORDS_EARLIEST
-                       or (turn.awaited and now - turn.opened_at < _REQUEST_WORDS_LATEST
-                           and not self._interim_starts(text)))):
-                # Spoken before the flag: not the barge-in's. A user who cuts in at once can
-                # be flagged before the request is transcribed at all; then its words come as
-                # late as they would have had the turn gone on, up to its first full stop
-                # (but not words the barge-in's own interim ones already gave).
-                self._to_request(turn, text)
+            elif turn.interrupted and self._requests_after_flag(turn, text, now):
+                self._to_request(turn, text)  # spoken before the flag: not the barge-in's
                 return
         self._interim.clear()  # the final words replace the interim ones
         self._add_user(text)
         self._user_heard_from(now)
+
+    def _requests_after_flag(self, turn: _Turn, text: str, now: float) -> bool:
+        """Whether final words that come after the flag that cut ``turn`` (and before any
+        other turn) are its request's."""
+        flag = self.last_interrupt_at
+        if flag is None or self.turns_started != self._turns_at_flag:
+            return False
+        if now - flag < _BARGE_WORDS_EARLIEST:
+            return True
+        # A user who cuts in at once can be flagged before the request is transcribed at all;
+        # then its words come as late as they would have had the turn gone on, up to its
+        # first full stop (but not words the barge-in's own interim ones already gave).
+        return (turn.awaited and now - turn.opened_at < _REQUEST_WORDS_LATEST
+                and not self._interim_starts(text))
 
     def _interim_starts(self, text: str) -> bool:
         """Whether the interim words since the flag and ``text`` begin alike (one starts with

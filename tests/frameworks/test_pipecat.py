@@ -109,10 +109,16 @@ async def test_barge_in_through_the_pipeline(model: str, warnings: list[str]) ->
     assert {m.kind for m in server.received} == {"setup", "realtime_input"}
     assert all("audio" in m.data for m in server.received if m.kind == "realtime_input")
     # Pipecat's transcript (its context aggregators) holds the three replies, the story cut
-    # where the interruption came (possibly minus the last word sent before it: see above).
+    # where the interruption came. Pipecat's own race, not the server's: a word of the story
+    # pushed just before the InterruptionFrame can reach the assistant aggregator after it
+    # (see above); the aggregator has reset by then, so the word opens the next reply's entry
+    # ("livedDragons, yes. Big ones.", CI 2026-12-06). docs/frameworks.md says so. Whatever
+    # stands before the reply continues the story from where the cut entry ends.
     assistant = [m["content"] for m in app.context.get_messages() if m["role"] == "assistant"]
-    assert assistant[0] == REPLIES[0] and assistant[2] == REPLIES[2] and len(assistant) == 3
-    assert assistant[1] and story.delivered.strip().startswith(assistant[1])
+    assert len(assistant) == 3 and assistant[0] == REPLIES[0] and assistant[1]
+    assert assistant[2].endswith(REPLIES[2])
+    cut = assistant[1].split() + assistant[2].removesuffix(REPLIES[2]).split()
+    assert story.delivered.split()[:len(cut)] == cut
     # usageMetadata comes with every turnComplete (pipecat warns when it does not, llm.py:1633,
     # and reports it as LLMUsageMetricsData, llm.py:2532).
     assert "Received turn_complete without usage_metadata" not in warnings

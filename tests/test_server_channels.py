@@ -393,6 +393,47 @@ async def test_3x_no_turn_complete_until_the_answer_after_the_tool_response() ->
     assert ("tool", 'get_time: {"time": "12:00"}') in server.context
 
 
+async def receive_answering_tools(session: Any) -> Msgs:
+    """One turn's messages, the tool calls in it answered as they come."""
+    messages: Msgs = []
+    async for m in session.receive():
+        messages.append(m)
+        for call in m.tool_call.function_calls or () if m.tool_call else ():
+            await session.send_tool_response(function_responses=respond(call))
+    return messages
+
+
+async def test_words_before_a_tool_call_go_in_the_calls_turn() -> None:
+    # The model says "Let me check." and then calls the tool, in one turn: on 2.5 that turn
+    # completes at the call and the answer is a new one; on 3.x the answer continues it.
+    for model, shape in ((M25, [["in", "speech", "tool_call", "turn_complete"],
+                                ["speech", "generation_complete", "turn_complete"]]),
+                         (M31, [["in", "speech", "tool_call", "speech", "generation_complete",
+                                 "turn_complete"]])):
+        replies = [ToolCall("get_time", say="Let me check."), "It is noon."]
+        async with FakeLiveServer(replies=replies, speed=SPEED) as server:
+            async with server.client().aio.live.connect(model=model, config=TOOLS) as session:
+                await session.send_realtime_input(text="Time?")
+                turns: list[Msgs] = []
+                while not any("It is noon." in said(turn) for turn in turns):
+                    turns.append(await receive_answering_tools(session))
+        assert [kinds(t) for t in turns] == shape, model
+        assert [said(t) for t in turns] == (["Let me check.", "It is noon."] if model == M25
+                                            else ["Let me check.It is noon."])
+        before, answer = server.turns
+        assert (before.text, before.delivered, before.interrupted) == (
+            "Let me check.", "Let me check.", False)
+        assert before.ended_at is not None and answer.cause == "tool_response"
+        assert server.context[1:] == [("model", "Let me check."), ("tool_call", "get_time({})"),
+                                      ("tool", 'get_time: {"time": "12:00"}'),
+                                      ("model", "It is noon.")]
+
+
+def test_a_tool_calls_words_must_be_text() -> None:
+    with pytest.raises(TypeError, match="say must be a str"):
+        ToolCall("get_time", say=None)  # type: ignore[arg-type]
+
+
 # -- 8. ground truth: ModelTurn.context -------------------------------------------------------
 
 @pytest.mark.parametrize("model", [M25, M38])

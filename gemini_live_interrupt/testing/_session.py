@@ -76,6 +76,7 @@ class _Reply:
     timer: _Timer | None = None
     tool_call_id: str = ""
     tool_name: str = ""
+    then_call: ToolCall | None = None  # the call its spoken words lead up to
     plan: list[tuple[float, int, int]] = dataclass_field(default_factory=list)
     chunks: list[SpokenChunk] = dataclass_field(default_factory=list)
     pieces: list[tuple[int, int]] = dataclass_field(default_factory=list)  # words per message
@@ -502,6 +503,8 @@ class ServerSession:
                     # ended already, and a second turnComplete would end the app's next turn.
                     self._send({"serverContent": {"interrupted": True}})
                     self._turn_complete(reply)
+                    if reply.turn is not None and now < reply.playout_end:
+                        reply.turn.interrupted = True  # its words before the call still played
                 self._reply = None
                 self._after_barge_in()
             else:
@@ -566,18 +569,35 @@ class ServerSession:
         self._hidden.clear()
         answer = self.script.next_reply(seen)
         if isinstance(answer, ToolCall):
-            self._calls += 1
-            reply.phase = "tool"
-            reply.tool_call_id = f"call-{self.index}-{self._calls}"
-            reply.tool_name = answer.name
-            self.context.append(("tool_call", f"{answer.name}({json.dumps(answer.args)})"))
-            self._changed()
-            self._send({"toolCall": {"functionCalls": [
-                {"id": reply.tool_call_id, "name": answer.name, "args": answer.args}]}})
-            if self.quirks.tool_call_turn_complete:
-                self._turn_complete(reply)
+            if answer.say:
+                reply.then_call = answer
+                self._speak(reply, answer.say, seen, now)
+            else:
+                self._call(reply, answer)
             return
         self._speak(reply, answer, seen, now)
+
+    def _call(self, reply: _Reply, call: ToolCall) -> None:
+        self._calls += 1
+        reply.phase = "tool"
+        reply.tool_call_id = f"call-{self.index}-{self._calls}"
+        reply.tool_name = call.name
+        self.context.append(("tool_call", f"{call.name}({json.dumps(call.args)})"))
+        self._changed()
+        self._send({"toolCall": {"functionCalls": [
+            {"id": reply.tool_call_id, "name": call.name, "args": call.args}]}})
+        if self.quirks.tool_call_turn_complete:
+            self._turn_complete(reply)
+
+    def _spoke_before_call(self, reply: _Reply, now: float) -> None:
+        """The words said before a tool call are out: their record ends, the call goes."""
+        call, turn = reply.then_call, reply.turn
+        assert call is not None and turn is not None
+        reply.then_call = None
+        turn.ended_at = now
+        if turn.delivered:
+            self.context.append(("model", turn.delivered))
+        self._call(reply, call)
 
     def _pieces(self, n: int) -> list[tuple[int, int]]:
         """The words ``[first, last)`` of each transcription message: one word each, or
@@ -624,6 +644,8 @@ class ServerSession:
         reply.pieces = self._pieces(len(chunks))
         reply.plan = self._plan(chunks, total, reply.pieces)
         reply.phase = "speaking"
+        reply.step = 0
+        reply.late = 0.0
         reply.t0 = now
         reply.playout_end = now + total * self.quirks.playout_ratio / self.script.speed
         self.script.add_turn(turn)
@@ -653,6 +675,11 @@ class ServerSession:
                 reply.timer = self._at(reply.t0 + reply.late + reply.plan[reply.step][0] / speed,
                                        self._step)
                 return
+        if reply.then_call is not None:
+            # Assumed: the call follows the words before it with no generationComplete (the
+            # generation goes on after the tool's answer).
+            self._spoke_before_call(reply, now)
+            return
         self._send({"serverContent": {"generationComplete": True}})
         # The turn plays out in real time from its first chunk (later where the output paused
         # longer than what was queued); the service waits for that before turnComplete (SDK

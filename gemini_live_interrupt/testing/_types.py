@@ -26,14 +26,20 @@ Context: TypeAlias = list[tuple[str, str]]
 
 @dataclass(frozen=True)
 class ToolCall:
-    """A scripted reply that calls a function instead of speaking.
+    """A scripted reply that calls a function.
 
     The server sends ``toolCall {functionCalls: [{id, name, args}]}``, waits for the matching
-    ``toolResponse``, then speaks the next reply in the same model turn.
+    ``toolResponse``, then speaks the next reply in the same model turn. With ``say``, the
+    model first speaks it in that turn ("Let me check."), then calls the function.
     """
 
     name: str
     args: dict[str, Any] = field(default_factory=dict)
+    say: str = ""
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.say, str):
+            raise TypeError(f"ToolCall.say must be a str, got {type(self.say).__name__}")
 
 
 Reply: TypeAlias = "str | ToolCall"

@@ -18,8 +18,11 @@ is over. Per model family and barge-in point it prints:
 
 ``--interim`` turns on the server's interim input transcription (SDK 3.4's
 ``interimInputTranscription``, off by default: its shape is assumed), on the family's quirks.
+``--tool`` first has the user type "Weather?" and the model say "Let me check.", call a tool
+and, once the app has answered it, say "Clear skies." (on 3.x in the same turn).
 
     python benchmarks/request_words.py [--seeds 40] [--words 4 6 9] [--speed 10] [--interim]
+                                       [--tool]
 """
 
 from __future__ import annotations
@@ -33,7 +36,7 @@ from typing import Any
 from _common import CONFIG
 
 from gemini_live_interrupt import InterruptAwareSession, Interruption
-from gemini_live_interrupt.testing import FakeLiveServer, Quirks, user_audio
+from gemini_live_interrupt.testing import FakeLiveServer, Quirks, ToolCall, user_audio
 
 REQUEST, BARGE_IN = "Tell me a story.", "What about dragons?"
 STORY = ("Once upon a time a small robot lived in a lighthouse by the sea, and every night it "
@@ -50,31 +53,44 @@ async def speak(session: Any, seconds: float, speed: float, *, speech: bool = Tr
 
 
 async def receive(session: Any) -> None:
+    """The app's receive loop; it answers each tool call as it comes."""
     while True:
-        async for _ in session.receive():
-            pass
+        async for message in session.receive():
+            for call in message.tool_call.function_calls or () if message.tool_call else ():
+                await session.send_tool_response(function_responses={
+                    "id": call.id, "name": call.name, "response": {"sky": "clear"}})
 
 
-async def one_run(model: str, words: int, seed: int, speed: float, interim: bool
+async def one_run(model: str, words: int, seed: int, speed: float, interim: bool, tool: bool
                   ) -> tuple[list[tuple[str, str]], Interruption | None]:
     class Scaled(InterruptAwareSession):
         clock = staticmethod(lambda: time.monotonic() * speed)  # the server's time scale
 
     quirks = dataclasses.replace(Quirks.for_model(model), interim_input_transcription=interim)
-    async with FakeLiveServer(replies=[STORY, "Dragons, then.", "Noted."], speed=speed,
-                              seed=seed, quirks=quirks,
+    replies: list[str | ToolCall] = [STORY, "Dragons, then.", "Noted."]
+    config: dict[str, Any] = CONFIG
+    if tool:
+        replies[:0] = [ToolCall("weather", say="Let me check."), "Clear skies."]
+        config = {**CONFIG, "tools": [{"function_declarations": [{"name": "weather"}]}]}
+    async with FakeLiveServer(replies=replies, speed=speed, seed=seed, quirks=quirks,
                               user_transcripts=[REQUEST, BARGE_IN]) as server:
-        async with Scaled(server.client().aio.live.connect(model=model, config=CONFIG),
+        async with Scaled(server.client().aio.live.connect(model=model, config=config),
                           max_history=10) as session:
             task = asyncio.get_running_loop().create_task(receive(session))
+            if tool:
+                await session.send_realtime_input(text="Weather?")
+                await server.wait_for(lambda: len(server.turns) >= 2 and
+                                      server.turns[1].ended_at is not None, timeout=10)
+            first = len(server.turns)
             await speak(session, 1.0, speed)
             await speak(session, 0.8, speed, speech=False)
-            await server.wait_for(lambda: bool(server.turns) and
-                                  len(server.turns[0].delivered.split()) >= words, timeout=10)
+            await server.wait_for(lambda: len(server.turns) > first and
+                                  len(server.turns[first].delivered.split()) >= words,
+                                  timeout=10)
             await speak(session, 1.2, speed)
             for _ in range(60):  # silence until the answer is over
                 await speak(session, 0.1, speed, speech=False)
-                if len(server.turns) >= 2 and server.turns[-1].ended_at is not None:
+                if len(server.turns) >= first + 2 and server.turns[-1].ended_at is not None:
                     break
             await speak(session, 1.0, speed, speech=False)  # late transcriptions come in
             task.cancel()
@@ -89,17 +105,22 @@ async def main() -> None:
     parser.add_argument("--words", type=int, nargs="+", default=[4, 6, 9])
     parser.add_argument("--speed", type=float, default=10.0)
     parser.add_argument("--interim", action="store_true")
+    parser.add_argument("--tool", action="store_true")
     args = parser.parse_args()
     started = time.monotonic()
     print(f"{args.seeds} seeds per cell, server and session clock at {args.speed:g}x"
-          + (", interim input transcription on" if args.interim else ""))
+          + (", interim input transcription on" if args.interim else "")
+          + (", a tool call first" if args.tool else ""))
     print(f"{'family':6} {'words':>5} {'history wrong':>14} {'quoted':>7} {'missing':>8}")
     for family, model in FAMILIES.items():
         for words in args.words:
             wrong = quoted = missing = 0
             for seed in range(args.seeds):
-                history, record = await one_run(model, words, seed, args.speed, args.interim)
+                history, record = await one_run(model, words, seed, args.speed, args.interim,
+                                                args.tool)
                 users = [text for role, text in history if role == "user"]
+                if args.tool and users[:1] == ["Weather?"]:
+                    users = users[1:]
                 wrong += users[:2] != [REQUEST, BARGE_IN]
                 missing += users[1:2] != [BARGE_IN]
                 said = record.user_text if record is not None else ""

@@ -248,6 +248,7 @@ class Core:
     def tool_responded(self, ids: Iterable[str], now: float) -> list[Action]:
         """The app answered these tool calls: a note waiting for them may be due."""
         self._tools.difference_update(ids)
+        self._tracker.tool_answered()
         return self.poll(now)
 
     def begin_note(self, episode: int, prompt: str) -> Reason | None:

@@ -201,7 +201,8 @@ class Tracker:
         self._interim: list[str] = []
         self._user_finished = False
         self._note_out = False  # a note went out and the user has not spoken since
-        self._app_asked = False  # the next turn answers the app (a tool call's, a nudge)
+        self._app_asked = False  # the next turn answers the app (a tool's answer, a nudge)
+        self._at_tool_call: tuple[object, ...] | None = None  # the open turn's output then
         self.turns_started = 0
         self._committed = ""  # the utterance committed when the latest turn started
         self._turns_at_flag = 0
@@ -352,8 +353,28 @@ class Tracker:
             elif isinstance(event, TurnComplete):
                 self._on_turn_complete()
             elif isinstance(event, ToolCall):
-                self._app_asked = True
+                self._at_tool_call = self._output_so_far()
         return found
+
+    def tool_answered(self) -> None:
+        """The app sent a tool's answer: the model's reply to it answers the app, not speech.
+
+        On 3.x a turn that called a tool and said nothing since goes on with that reply (it
+        is still open: no ``turnComplete`` until the answer); otherwise (2.5's call completes
+        its turn, a call with no words before it, a model that talked on after the call) the
+        reply opens a turn of its own.
+        """
+        at_call = self._at_tool_call
+        self._at_tool_call = None
+        if at_call is None or at_call != self._output_so_far():
+            self._app_asked = True
+
+    def _output_so_far(self) -> tuple[object, ...] | None:
+        """The open turn and how much of its output has come (``None``: no open turn)."""
+        turn = self._turn
+        if turn is None or turn.complete or turn.interrupted:
+            return None
+        return turn, turn.timeline.received, len(turn.timeline.words), len(turn.text_parts)
 
     def _on_input(self, words: UserWords, now: float) -> None:
         if words.finished and (self._user_chunks or words.text):

@@ -13,9 +13,16 @@ import time
 from typing import Any
 
 import pytest
+from google.genai import types
 
 from gemini_live_interrupt import InterruptAwareSession, Interruption
-from gemini_live_interrupt.testing import FakeLiveServer, Quirks, ServiceTiming, user_audio
+from gemini_live_interrupt.testing import (
+    FakeLiveServer,
+    Quirks,
+    ServiceTiming,
+    ToolCall,
+    user_audio,
+)
 
 from .conftest import (
     AUDIO,
@@ -48,14 +55,15 @@ async def speak(session: Any, seconds: float, *, speech: bool = True) -> None:
 
 async def voice_barge_in(server: FakeLiveServer, session: Any) -> None:
     """Ask for a story by voice, talk over it, go quiet until the model has answered."""
+    before = len(server.turns)
     await speak(session, 1.0)
     await speak(session, 0.8, speech=False)
-    await server.wait_for(lambda: bool(server.turns) and
-                          len(server.turns[0].delivered.split()) >= 6, timeout=10)
+    await server.wait_for(lambda: len(server.turns) > before and
+                          len(server.turns[before].delivered.split()) >= 6, timeout=10)
     await speak(session, 1.2)
     for _ in range(60):  # a microphone never stops: silence until the answer is over
         await speak(session, 0.1, speech=False)
-        if len(server.turns) >= 2 and server.turns[-1].ended_at is not None:
+        if len(server.turns) >= before + 2 and server.turns[-1].ended_at is not None:
             break
 
 
@@ -125,6 +133,50 @@ async def test_an_early_barge_in_never_takes_the_requests_words_for_its_own(
     assert record.user_text in ("", "What about dragons?")  # never "Tell me a story."
     assert session.history == [("user", "Tell me a story."), ("model", record.heard),
                                ("user", "What about dragons?"), ("model", "Dragons, then.")]
+
+
+class ToolReceiver(Receiver):
+    """The app's receive loop, answering each tool call as it comes."""
+
+    async def _run(self) -> None:
+        while True:
+            turn: list[types.LiveServerMessage] = []
+            self.turns.append(turn)
+            async for m in self.session.receive():
+                turn.append(m)
+                for call in m.tool_call.function_calls or () if m.tool_call else ():
+                    await self.session.send_tool_response(function_responses=types.FunctionResponse(
+                        id=call.id, name=call.name, response={"sky": "clear"}))
+
+
+@pytest.mark.parametrize("seed", [0, 2])
+@pytest.mark.parametrize("model", [pytest.param(M25, marks=needs_context_update), M38])
+async def test_after_a_tool_call_an_early_barge_in_leaves_the_request_its_words(
+        model: str, seed: int) -> None:
+    # The model says "Let me check." and calls a tool in one turn; on 3.x its answer to the
+    # tool's result continues that turn. Later the user asks for a story by voice and cuts in
+    # at once, before the request is transcribed: its late words are still the request's.
+    replies = [ToolCall("weather", say="Let me check."), "Clear skies.", STORY,
+               "Dragons, then.", "Noted."]
+    async with FakeLiveServer(replies=replies, speed=SPEED, seed=seed,
+                              user_transcripts=["Tell me a story.", "What about dragons?"]
+                              ) as server:
+        config = {**AUDIO, "tools": [{"function_declarations": [{"name": "weather"}]}]}
+        async with Scaled(server.client().aio.live.connect(model=model, config=config),
+                          max_history=10) as session:
+            receiver = ToolReceiver(session)
+            await session.send_realtime_input(text="Weather?")
+            await server.wait_for(lambda: len(server.turns) == 2 and
+                                  server.turns[1].ended_at is not None, timeout=10)
+            await voice_barge_in(server, session)
+            record = await settled(session)
+            await speak(session, 1.0, speech=False)  # late transcriptions still come in
+            await receiver.stop()
+    assert [t.text for t in server.turns] == [
+        "Let me check.", "Clear skies.", STORY, "Dragons, then."]
+    assert record.user_text in ("", "What about dragons?")  # never "Tell me a story."
+    assert session.history[-4:] == [("user", "Tell me a story."), ("model", record.heard),
+                                    ("user", "What about dragons?"), ("model", "Dragons, then.")]
 
 
 @needs_interim_transcription

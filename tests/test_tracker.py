@@ -241,22 +241,46 @@ def test_an_early_barge_in_leaves_the_requests_late_words_to_the_request() -> No
 
 def test_after_the_request_is_in_an_early_barge_ins_words_are_its_own() -> None:
     # The request was transcribed before the answer began, or the app asked for the answer
-    # (a tool call's, a nudge): words 0.5 s after the flag are the barge-in's.
+    # (a tool's answer, a nudge): words 0.5 s after the flag are the barge-in's.
     t = Tracker(max_history=10)
     feed_times(t, (0.0, inp("Tell me a story.")), (1.0, out("Once")), (1.4, INTERRUPTED),
                (1.9, inp("Wait!")))
     assert t.barge_in_text == "Wait!"
-    t = Tracker(max_history=10)
-    feed_times(t, (0.0, inp("Weather?")), (1.0, out("Let me check.")), (1.1, [ToolCall(("f",))]),
-               (1.2, TURN_COMPLETE), (3.0, out("Sunny")), (3.3, INTERRUPTED),
-               (3.9, inp("And tomorrow?")))
-    assert t.barge_in_text == "And tomorrow?"
-    assert t.history == [("user", "Weather?"), ("model", "Let me check."), ("model", "Sunny")]
+    # 2.5: the call completes its turn; the reply to the tool's answer is a new turn. The
+    # same when the model talked on after the call (its reply cannot continue that turn).
+    for after_call in ([(1.2, TURN_COMPLETE)], [(1.2, out(" One moment.")), (1.3, TURN_COMPLETE)]):
+        t = Tracker(max_history=10)
+        feed_times(t, (0.0, inp("Weather?")), (1.0, out("Let me check.")),
+                   (1.1, [ToolCall(("f",))]), *after_call)
+        t.tool_answered()
+        feed_times(t, (3.0, out("Sunny")), (3.3, INTERRUPTED), (3.9, inp("And tomorrow?")))
+        assert t.barge_in_text == "And tomorrow?", after_call
+        assert t.history[-1] == ("model", "Sunny")
     # A greeting the app asked for with a nudge (LiveKit's "." turn, pipecat's " ").
     t = Tracker(max_history=10)
     t.sent(".", 0.0)
     feed_times(t, (1.0, out("Hello")), (1.3, INTERRUPTED), (1.9, inp("Hi!")))
     assert t.barge_in_text == "Hi!" and t.history == [("model", "Hello")]
+
+
+def test_a_tool_answered_within_its_turn_leaves_the_next_request_to_the_user() -> None:
+    # 3.x: "Let me check.", the call, the app's answer, the reply in the same turn. The next
+    # turn answers the user's speech: an early barge-in leaves its late words to the request.
+    t = Tracker(max_history=10)
+    feed_times(t, (0.0, inp("Weather?")), (1.0, out("Let me check.")), (1.1, [ToolCall(("f",))]))
+    t.tool_answered()
+    feed_times(t, (1.5, out(" Clear skies.")), (1.8, TURN_COMPLETE),
+               (5.0, out("Once")), (5.4, INTERRUPTED), (6.0, inp("Tell me a story.")),
+               (7.0, inp("What about dragons?")))
+    assert t.history == [("user", "Weather?"), ("model", "Let me check. Clear skies."),
+                         ("user", "Tell me a story."), ("model", "Once")]
+    assert t.barge_in_text == "What about dragons?"
+    # A call never answered (cancelled, or the app gave up) asks for nothing either.
+    t = Tracker(max_history=10)
+    feed_times(t, (0.0, out("Let me check.")), (0.1, [ToolCall(("f",))]), (0.2, TURN_COMPLETE),
+               (5.0, out("Once")), (5.4, INTERRUPTED), (6.0, inp("Tell me a story.")))
+    assert t.history[-2:] == [("user", "Tell me a story."), ("model", "Once")]
+    assert t.barge_in_text == ""
 
 
 def test_final_words_replace_the_interim_ones_a_request_was_committed_with() -> None:

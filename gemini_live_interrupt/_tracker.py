@@ -364,8 +364,7 @@ class Tracker:
         its turn, a call with no words before it, a model that talked on after the call) the
         reply opens a turn of its own.
         """
-        at_call = self._at_tool_call
-        self._at_tool_call = None
+        at_call = self._at_tool_call  # kept: calls made together may be answered one by one
         if at_call is None or at_call != self._output_so_far():
             self._app_asked = True
 
@@ -489,6 +488,7 @@ class Tracker:
         awaited = (not self._typed_pending and not self._app_asked
                    and (interim or not _ends_sentence(self.user_text)))
         self._app_asked = False
+        self._at_tool_call = None
         # The user's utterance is committed when the model starts answering it.
         committed = self._commit_user()
         self.turns_started += 1

@@ -267,8 +267,10 @@ def test_a_tool_answered_within_its_turn_leaves_the_next_request_to_the_user() -
     # 3.x: "Let me check.", the call, the app's answer, the reply in the same turn. The next
     # turn answers the user's speech: an early barge-in leaves its late words to the request.
     t = Tracker(max_history=10)
-    feed_times(t, (0.0, inp("Weather?")), (1.0, out("Let me check.")), (1.1, [ToolCall(("f",))]))
+    feed_times(t, (0.0, inp("Weather?")), (1.0, out("Let me check.")),
+               (1.1, [ToolCall(("f", "g"))]))
     t.tool_answered()
+    t.tool_answered()  # two calls made together, answered one by one
     feed_times(t, (1.5, out(" Clear skies.")), (1.8, TURN_COMPLETE),
                (5.0, out("Once")), (5.4, INTERRUPTED), (6.0, inp("Tell me a story.")),
                (7.0, inp("What about dragons?")))

@@ -366,6 +366,22 @@ async def test_barge_in_during_a_tool_call_cancels_it(model: str) -> None:
     else:  # 3.x: the open turn is cut like any other
         assert kinds(seen)[:2] == ["interrupted", "turn_complete"]
 
+    # With words before the call, still playing when the user cuts in: they were cut too.
+    async with FakeLiveServer(replies=[ToolCall("slow", say="Let me see."), "Fine."],
+                              speed=SPEED) as server:
+        async with server.client().aio.live.connect(model=model, config=AUDIO) as session:
+            await session.send_realtime_input(text="Do it")
+            seen = []
+            async for m in session.receive():
+                seen.append(m)
+                if m.tool_call:
+                    await session.send_realtime_input(text="Never mind.")
+            seen += [m async for m in session.receive()]
+    assert any(m.tool_call_cancellation for m in seen)
+    assert "interrupted" in kinds(seen)
+    before, answer = server.turns
+    assert before.text == "Let me see." and before.interrupted and answer.text == "Fine."
+
 
 async def test_resumption_by_handle_restores_the_context() -> None:
     config = {**AUDIO, "session_resumption": {}}

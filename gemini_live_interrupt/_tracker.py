@@ -87,6 +87,7 @@ class _Turn:
     request: bool = False  # its request has a user entry (committed when it opened)
     awaited: bool = False  # its request may still be transcribed (no full stop yet)
     interim: bool = False  # its request's words are interim ones: the final ones replace them
+    prior: _Turn | None = None  # the app asked for it after this turn, whose request is coming
 
     def generated(self) -> str:
         # Audio turns are described by their output transcription, text turns by their text.
@@ -203,6 +204,7 @@ class Tracker:
         self._note_out = False  # a note went out and the user has not spoken since
         self._app_asked = False  # the next turn answers the app (a tool's answer, a nudge)
         self._at_tool_call: tuple[object, ...] | None = None  # the open turn's output then
+        self._reply_pending = False  # a tool answered in a silent open turn: reply not placed
         self.turns_started = 0
         self._committed = ""  # the utterance committed when the latest turn started
         self._turns_at_flag = 0
@@ -362,11 +364,15 @@ class Tracker:
         On 3.x a turn that called a tool and said nothing since goes on with that reply (it
         is still open: no ``turnComplete`` until the answer); otherwise (2.5's call completes
         its turn, a call with no words before it, a model that talked on after the call) the
-        reply opens a turn of its own.
+        reply opens a turn of its own. An app can answer before 2.5's ``turnComplete`` has
+        reached it: while the turn is open and silent the reply's place is decided by what
+        comes first, more output (it goes on) or the turn's end (a turn of its own).
         """
         at_call = self._at_tool_call  # kept: calls made together may be answered one by one
         if at_call is None or at_call != self._output_so_far():
             self._app_asked = True
+        else:
+            self._reply_pending = True
 
     def _output_so_far(self) -> tuple[object, ...] | None:
         """The open turn and how much of its output has come (``None``: no open turn)."""
@@ -396,6 +402,14 @@ class Tracker:
                 return  # the app's own text, counted when it was sent
         turn = self._turn
         if turn is not None and not self._user_chunks and not self._typed_pending:
+            prior = turn.prior
+            if prior is not None and prior.awaited and not turn.interrupted \
+                    and not turn.request and (not turn.complete
+                                              or now - prior.opened_at < _REQUEST_WORDS_LATEST):
+                # The request the turn before answered, up to its full stop: a turn the app
+                # asked for has none of its own.
+                self._to_request(prior, text, models=1 + turn.entry)
+                return
             if turn.complete and not turn.interrupted:
                 if now - turn.opened_at < _REQUEST_WORDS_LATEST:
                     self._to_request(turn, text)  # the utterance this answer answered
@@ -485,17 +499,27 @@ class Tracker:
         # interim ones, or no full stop. Not so when the app asked for it (text, a nudge, a
         # tool's answer).
         interim = not self._user_chunks and bool(self._interim)
-        awaited = (not self._typed_pending and not self._app_asked
+        asked = self._app_asked
+        awaited = (not self._typed_pending and not asked
                    and (interim or not _ends_sentence(self.user_text)))
-        self._app_asked = False
+        self._app_asked = self._reply_pending = False
         self._at_tool_call = None
+        before = self._turn
+        prior = None
+        if asked and before is not None and before.awaited and before.entry \
+                and before.complete and not before.interrupted:
+            # A tool's answer after words that led up to the call (2.5 completes that turn at
+            # the call): the request they answered is still being transcribed, and words that
+            # come now are its late ones, not a request of this turn's.
+            prior = before
+            if not self._typed_pending:
+                self._late_words_to(before)
         # The user's utterance is committed when the model starts answering it.
         committed = self._commit_user()
         self.turns_started += 1
         self._note_out = False  # from here on, a cut is the user's again
-        before = self._turn
         turn = self._turn = _Turn(start=self._played_total, opened_at=now, request=committed,
-                                  awaited=awaited, interim=interim)
+                                  awaited=awaited, interim=interim, prior=prior)
         if before is not None and not before.interrupted and before.timeline.has_audio:
             # The turn before may still be playing (the service sends audio faster than real
             # time, and a tool call's answer can follow at once): a player plays this turn's
@@ -531,26 +555,32 @@ class Tracker:
             return True
         return False
 
-    def _to_request(self, turn: _Turn, late: str, *, interim: bool = False) -> None:
-        """``late`` ends the request ``turn`` (the latest) answers: it goes into that request's
-        user entry, before the turn's model entry. Final words replace interim ones there;
-        ``interim``: ``late`` is interim words itself."""
+    def _to_request(self, turn: _Turn, late: str, *, interim: bool = False,
+                    models: int = 1) -> None:
+        """``late`` ends the request ``turn`` answers: it goes into that request's user entry,
+        before the turn's model entry and those after it (``models`` in all, the history's
+        last). Final words replace interim ones there; ``interim``: ``late`` is interim words
+        itself."""
         turn.awaited = interim or not _ends_sentence(late)
         replace = turn.interim
         turn.interim = interim and (replace or not turn.request)
-        self._committed = late if replace else self._committed + late
+        if turn is self._turn:
+            self._committed = late if replace else self._committed + late
         history = self._history
         if not self._max_history:
             return
-        model = history.pop() if turn.entry and history and history[-1][0] == "model" else None
+        lifted: list[tuple[str, str]] = []
+        if turn.entry:
+            while len(lifted) < models and history and history[-1][0] == "model":
+                lifted.append(history.pop())
         if turn.request and history and history[-1][0] == "user":
             before = history[-1][1]
             history[-1] = ("user", tidy(late if replace else before + _glue(before, late)))
         else:
             self._remember(("user", tidy(late)))
             turn.request = True
-        if model is not None:
-            self._remember(model)
+        for entry in reversed(lifted):
+            self._remember(entry)
 
     def _remember(self, entry: tuple[str, str]) -> None:
         # Appended in place: the resumption store holds this very list (live_history).
@@ -567,10 +597,16 @@ class Tracker:
         # own, sent while the model spoke (a barge-in's words, or the next request).
         if (not self._user_chunks and not self._interim) or self._typed_pending:
             return  # nearly always: nothing said since the turn began
-        late = self.user_text
         turn = self._turn
-        if not tidy(late) or turn is None or turn.complete:
+        if turn is None or turn.complete:
             return  # after a complete turn they may be a new utterance: leave them be
+        self._late_words_to(turn)
+
+    def _late_words_to(self, turn: _Turn) -> None:
+        """The words said so far end ``turn``'s request."""
+        late = self.user_text
+        if not tidy(late):
+            return
         interim = not self._user_chunks
         self._user_chunks.clear()
         self._interim.clear()
@@ -648,6 +684,10 @@ class Tracker:
             # often transcribed only once its answer has begun. In the history they go before
             # that answer, not glued to the user's next utterance.
             self._late_words_to_request()
+        if self._reply_pending:
+            self._reply_pending = False
+            if self._at_tool_call == self._output_so_far():
+                self._app_asked = True  # silent since the call: the reply opens a turn
         self._end(turn)
         if not turn.interrupted:
             text = tidy(turn.generated())

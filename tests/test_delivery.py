@@ -179,6 +179,34 @@ async def test_after_a_tool_call_an_early_barge_in_leaves_the_request_its_words(
                                     ("user", "What about dragons?"), ("model", "Dragons, then.")]
 
 
+@pytest.mark.parametrize("seed", [0, 1, 2])
+@pytest.mark.parametrize("model", [M25, M38])
+async def test_a_request_by_voice_stays_whole_before_the_words_that_lead_to_a_tool(
+        model: str, seed: int) -> None:
+    # "Let me check." starts while the request is still being transcribed (word by word on
+    # 2.5, where the call completes that turn): its last words, even those that come once the
+    # reply to the tool's answer has begun, are the request's.
+    request = "What is the weather in Paris?"
+    replies = [ToolCall("weather", say="Let me check."), "Clear skies.", "Noted."]
+    async with FakeLiveServer(replies=replies, speed=SPEED, seed=seed,
+                              user_transcripts=[request]) as server:
+        config = {**AUDIO, "tools": [{"function_declarations": [{"name": "weather"}]}]}
+        async with Scaled(server.client().aio.live.connect(model=model, config=config),
+                          max_history=10) as session:
+            receiver = ToolReceiver(session)
+            await speak(session, 1.6)
+            for _ in range(60):  # silence until the reply is over and transcribed
+                await speak(session, 0.1, speech=False)
+                if len(server.turns) == 2 and server.turns[1].ended_at is not None:
+                    break
+            await speak(session, 1.0, speech=False)
+            await receiver.stop()
+    assert [t.text for t in server.turns] == ["Let me check.", "Clear skies."]
+    (asked, *answers) = session.history
+    assert asked == ("user", request)
+    assert [role for role, _ in answers] == ["model"] * len(answers)
+
+
 @needs_interim_transcription
 @pytest.mark.parametrize("seed", [0, 2])
 @pytest.mark.parametrize("model", [pytest.param(M25, marks=needs_context_update), M38])

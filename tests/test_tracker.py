@@ -285,6 +285,40 @@ def test_a_tool_answered_within_its_turn_leaves_the_next_request_to_the_user() -
     assert t.barge_in_text == ""
 
 
+def test_a_tools_answer_leaves_the_request_before_it_its_late_words() -> None:
+    # 2.5, word by word: "What is" came before "Let me check.", whose turn completes at the
+    # call; the rest of the request comes after the app's answer to the tool, before and
+    # while the reply to it plays. It is the request's, not a second utterance after the call.
+    cases = [  # (words before the reply, when it opens, words while it plays)
+        ([(0.5, inp(" the")), (1.0, inp(" weather"))], 1.3, [(1.4, inp(" in Paris?"))]),
+        ([(1.6, inp(" the weather"))], 1.7, [(1.8, inp(" in Paris?"))]),  # 1.5 s on: pending
+        ([], 1.3, [(1.4, inp(" the weather in Paris?"))]),
+        ([], 0.5, [(1.0, TURN_COMPLETE), (1.2, inp(" the weather in Paris?"))]),  # reply over
+    ]
+    for answered_first in (False, True):  # the app may answer before turnComplete reaches it
+        for before, opens, during in cases:
+            t = Tracker(max_history=10)
+            feed_times(t, (0.0, inp("What is")), (0.1, out("Let me check.")),
+                       (0.2, [ToolCall(("f",))]))
+            if answered_first:
+                t.tool_answered()
+            feed_times(t, (0.3, TURN_COMPLETE), *before)
+            if not answered_first:
+                t.tool_answered()
+            feed_times(t, (opens, out("It is sunny.")), *during, (2.5, TURN_COMPLETE))
+            assert t.history == [("user", "What is the weather in Paris?"),
+                                 ("model", "Let me check."), ("model", "It is sunny.")], opens
+            assert t.user_text == ""
+    # When the request had ended, words before the reply are a new utterance: before it.
+    t = Tracker(max_history=10)
+    feed_times(t, (0.0, inp("Weather?")), (0.1, out("Let me check.")),
+               (0.2, [ToolCall(("f",))]), (0.3, TURN_COMPLETE), (1.7, inp("And tomorrow?")))
+    t.tool_answered()
+    feed_times(t, (1.8, out("Sunny.")), (2.0, TURN_COMPLETE))
+    assert t.history == [("user", "Weather?"), ("model", "Let me check."),
+                         ("user", "And tomorrow?"), ("model", "Sunny.")]
+
+
 def test_final_words_replace_the_interim_ones_a_request_was_committed_with() -> None:
     # Interim words (low latency) can be all there is of the request when the answer starts;
     # its final transcription comes later and replaces them, in the history as in the text.

@@ -499,16 +499,16 @@ class ServerSession:
             elif reply.phase == "tool":
                 self._send({"toolCallCancellation": {"ids": [reply.tool_call_id]}})
                 # The words said before the call may still be playing.
-                playing = reply.turn is not None and now < reply.playout_end
+                sounding = reply.turn is not None and now < reply.playout_end
                 if not self.quirks.tool_call_turn_complete:
                     # Assumed: the turn still open (3.x) ends as any cut turn; on 2.5 it has
                     # ended already, and a second turnComplete would end the app's next turn.
                     self._send({"serverContent": {"interrupted": True}})
                     self._turn_complete(reply)
-                elif playing:
+                elif sounding:
                     # As after any turnComplete while its audio plays (reported, below).
                     self._send({"serverContent": {"interrupted": True}})
-                if playing and reply.turn is not None:
+                if sounding and reply.turn is not None:
                     reply.turn.interrupted = True
                 self._reply = None
                 self._after_barge_in()

@@ -186,9 +186,15 @@ async def test_barge_in_with_the_shim_noting_at_once(model: str) -> None:
             assert note.startswith("[Interruption note")
 
 
+@pytest.mark.parametrize("say", ["", "Let me check."])
 @pytest.mark.parametrize("model", MODELS)
-async def test_adk_runs_a_tool_and_the_model_speaks_after_its_response(model: str) -> None:
+async def test_adk_runs_a_tool_and_the_model_speaks_after_its_response(
+        model: str, say: str) -> None:
+    # With words before the call ("Let me check.", in the call's turn) and the shim on: the
+    # session sees ADK's answer to the tool, and the history has the request, then the words
+    # before and after the call.
     calls: list[str] = []
+    opened = shim_recording_sessions() if say else []
 
     def get_weather(city: str) -> dict[str, str]:
         """The weather in a city."""
@@ -196,13 +202,13 @@ async def test_adk_runs_a_tool_and_the_model_speaks_after_its_response(model: st
         return {"city": city, "weather": "sunny"}
 
     async with FakeLiveServer(
-        replies=[ToolCall("get_weather", {"city": "Paris"}), "It is sunny in Paris."],
+        replies=[ToolCall("get_weather", {"city": "Paris"}, say=say), "It is sunny in Paris."],
         speed=SPEED, user_transcripts=["What is the weather in Paris?"],
     ) as server:
         async with LiveApp(server, agent_for(server, model, tools=[get_weather])) as app:
             await app.say()
-            await app.wait_until(lambda: "It is sunny in Paris." in app.output_transcripts(),
-                                 timeout=5)
+            await app.wait_until(lambda: any("It is sunny in Paris." in text
+                                             for text in app.output_transcripts()), timeout=5)
             assert calls == ["Paris"]  # ADK ran the Python function
             (call,) = app.function_calls()
             (response,) = app.function_responses()
@@ -215,6 +221,18 @@ async def test_adk_runs_a_tool_and_the_model_speaks_after_its_response(model: st
             assert spoken.text == "It is sunny in Paris." and spoken.cause == "tool_response"
             assert spoken.started_at >= sent.time
             assert app.audio_bytes() > 0 and app.running
+            if say:
+                assert server.turns[0].text == say and not server.turns[0].interrupted
+                (session,) = opened
+                await server.wait_for(lambda: spoken.ended_at is not None, timeout=5)
+                await app.wait_until(lambda: session.history[-1:] != [], timeout=5)
+                # The request whole, before both (on 2.5 its words come word by word, the
+                # last of them while the reply to the tool plays).
+                (asked, *answers) = session.history
+                assert asked == ("user", "What is the weather in Paris?")
+                said = "".join(text for role, text in answers if role == "model")
+                assert said.replace(" ", "") == (say + spoken.text).replace(" ", "")
+                assert session.interruptions == []
 
 
 

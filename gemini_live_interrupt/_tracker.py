@@ -408,7 +408,7 @@ class Tracker:
                                               or now - prior.opened_at < _REQUEST_WORDS_LATEST):
                 # The request the turn before answered, up to its full stop: a turn the app
                 # asked for has none of its own.
-                self._to_request(prior, text, models=1 + turn.entry)
+                self._to_request(prior, text, models=2 if turn.entry else 1)
                 return
             if turn.complete and not turn.interrupted:
                 if now - turn.opened_at < _REQUEST_WORDS_LATEST:

@@ -506,6 +506,8 @@ class Tracker:
         self._at_tool_call = None
         before = self._turn
         prior = None
+        if before is not None:
+            before.prior = None  # only the latest turn's is used: hold no chain of old turns
         if asked and before is not None and before.awaited and before.entry \
                 and before.complete and not before.interrupted:
             # A tool's answer after words that led up to the call (2.5 completes that turn at

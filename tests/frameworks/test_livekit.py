@@ -18,7 +18,7 @@ import pytest
 pytest.importorskip("livekit.plugins.google.realtime")
 
 from gemini_live_interrupt import InterruptAwareSession
-from gemini_live_interrupt.testing import FakeLiveServer
+from gemini_live_interrupt.testing import FakeLiveServer, ToolCall
 
 from ..conftest import M25, M38, STORY, notes
 from ._heard import CALL, Call, check_heard, enable, until
@@ -211,6 +211,63 @@ async def test_heard_from_the_agent_sessions_audio_output(model_name: str) -> No
     check_heard(record, server.turns[0], device, call, 0.0, f"LiveKit {model_name}")
     assert record.injected and notes(server) == [record.prompt]
     assert server.turns[1].text == DRAGONS
+
+
+@pytest.mark.parametrize("model_name", [M25, M38])
+async def test_a_tool_the_agent_runs_after_saying_it_will(model_name: str) -> None:
+    """An ``AgentSession`` whose agent has a ``function_tool``: asked by voice, the model says
+    "Let me check." and calls it in that turn; LiveKit runs it and sends its answer, and the
+    model answers (on 2.5 in a turn of its own, on 3.x in the same one). With the shim on,
+    the session sees the tool's answer go out and keeps the question whole before both."""
+    from livekit.agents import Agent, AgentSession, function_tool
+
+    enable(RECIPE_SPEED)
+    call = Call()
+    CALL.set(call)
+    asked: list[str] = []
+
+    class WeatherAgent(Agent):
+        @function_tool
+        async def get_weather(self, city: str) -> dict[str, str]:
+            """The weather in a city."""
+            asked.append(city)
+            return {"city": city, "weather": "sunny"}
+
+    question, answer = "What is the weather in Paris?", "It is sunny in Paris."
+    replies = [ToolCall("get_weather", {"city": "Paris"}, say="Let me check."), answer]
+    async with FakeLiveServer(replies=replies, speed=RECIPE_SPEED,
+                              user_transcripts=[question], **SERVER) as server:
+        agent_session = AgentSession(
+            llm=realtime_model(server, model_name), vad=None,
+            turn_handling={"turn_detection": "realtime_llm"}, aec_warmup_duration=None)
+        mic = MicInput(speed=server.speed)
+        sink = SpeakerOutput(speed=RECIPE_SPEED)
+        await sink.start()
+        agent_session.input.audio = mic
+        agent_session.output.audio = sink
+        try:
+            await agent_session.start(WeatherAgent(instructions="You know the weather."))
+            await mic.say(1.6)
+            await server.wait_for(lambda: len(server.turns) >= 2 and server.turns[1].ended_at
+                                  is not None, timeout=10)
+            session = call.session
+            assert session is not None and call.sessions == [session]
+            await until(lambda: any(answer in text for _, text in session.history))
+        finally:
+            await agent_session.aclose()
+            await sink.aclose()
+    assert asked == ["Paris"]  # LiveKit ran the tool
+    (sent,) = [m for m in server.received if m.kind == "tool_response"]
+    (response,) = sent.data.get("functionResponses") or sent.data["function_responses"]
+    assert response["name"] == "get_weather"
+    assert [t.text for t in server.turns] == ["Let me check.", answer]
+    assert server.turns[1].cause == "tool_response" and server.turns[1].started_at >= sent.time
+    (first, *rest) = session.history
+    assert first == ("user", question)
+    assert [role for role, _ in rest] == ["model"] * len(rest)
+    assert "".join(text for _, text in rest).replace(" ", "") == (
+        "Let me check." + answer).replace(" ", "")
+    assert session.interruptions == []
 
 
 @pytest.mark.parametrize("model_name", [M25, M38])

@@ -429,9 +429,47 @@ async def test_words_before_a_tool_call_go_in_the_calls_turn() -> None:
                                       ("model", "It is noon.")]
 
 
+@pytest.mark.parametrize("scheduling", ["WHEN_IDLE", "INTERRUPT", "SILENT"])
+async def test_a_non_blocking_call_is_answered_as_its_response_is_scheduled(
+        scheduling: str) -> None:
+    # The model calls and goes on talking; the app answers at once, while it talks.
+    config = {**AUDIO, "tools": [{"function_declarations": [
+        {"name": "search", "behavior": "NON_BLOCKING"}]}]}
+    replies = [ToolCall("search", say=STORY, blocking=False), "Found it."]
+    async with FakeLiveServer(replies=replies, speed=SPEED) as server:
+        async with server.client().aio.live.connect(model=M38, config=config) as session:
+            await session.send_realtime_input(text="Look it up.")
+            first: Msgs = []
+            async for m in session.receive():
+                first.append(m)
+                for call in m.tool_call.function_calls or () if m.tool_call else ():
+                    await session.send_tool_response(function_responses=types.FunctionResponse(
+                        id=call.id, name=call.name, response={"found": True},
+                        scheduling=types.FunctionResponseScheduling(scheduling)))
+            if scheduling == "SILENT":
+                await no_turn(server, 1)
+            else:
+                second = await receive(session)
+    assert kinds(first)[:2] == ["in", "tool_call"]  # the call first, then the words
+    story = server.turns[0]
+    assert ("tool", 'search: {"found": true}') in server.context
+    if scheduling == "INTERRUPT":  # cut where it was, answered at once
+        assert kinds(first)[-2:] == ["interrupted", "turn_complete"] and story.interrupted
+        assert story.delivered != STORY
+    else:  # the turn goes on to its end
+        assert kinds(first)[-2:] == ["generation_complete", "turn_complete"]
+        assert not story.interrupted and story.delivered == STORY
+    if scheduling == "SILENT":
+        assert len(server.turns) == 1
+    else:
+        assert said(second) == "Found it." and server.turns[1].cause == "tool_response"
+
+
 def test_a_tool_calls_words_must_be_text() -> None:
     with pytest.raises(TypeError, match="say must be a str"):
         ToolCall("get_time", say=None)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="blocking must be a bool"):
+        ToolCall("get_time", blocking="no")  # type: ignore[arg-type]
 
 
 # -- 8. ground truth: ModelTurn.context -------------------------------------------------------

@@ -146,6 +146,7 @@ class ServerSession:
         self._activity = False  # between activityStart and activityEnd
         self._handles = 0
         self._calls = 0
+        self._open_calls: dict[str, str] = {}  # NON_BLOCKING calls not answered yet: id -> name
         self._tone = ToneGenerator()
 
     # -- the transport's interface -----------------------------------------------------------
@@ -388,6 +389,9 @@ class ServerSession:
         reply = self._reply
         for response in field(data, "function_responses") or ():
             call_id = str(field(response, "id"))
+            if call_id in self._open_calls:
+                self._non_blocking_response(response, call_id)
+                continue
             if reply is None or reply.phase != "tool" or call_id != reply.tool_call_id:
                 logger.info("session %d: toolResponse for unknown call %r", self.index, call_id)
                 continue
@@ -398,6 +402,24 @@ class ServerSession:
             reply.cause = "tool_response"
             reply.requested_at = self._now
             reply.timer = self._at(self._latency(), self._begin)
+
+    def _non_blocking_response(self, response: dict[str, Any], call_id: str) -> None:
+        """The answer to a NON_BLOCKING call, placed by its ``scheduling`` (SDK docstring,
+        ``FunctionResponseScheduling``; how the service words the cut is assumed: as any)."""
+        name = self._open_calls[call_id]
+        if not field(response, "will_continue"):
+            del self._open_calls[call_id]
+        result = field(response, "response")
+        self.context.append((
+            "tool", f"{str(field(response, 'name') or '') or name}: {json.dumps(result)}"))
+        self._changed()
+        scheduling = str(field(response, "scheduling") or "WHEN_IDLE").upper()
+        if scheduling == "SILENT":
+            return
+        reply = self._reply
+        if scheduling == "INTERRUPT" and reply is not None and reply.phase == "speaking":
+            self._finish(reply, interrupted=True, by_user=False)
+        self._request("tool_response")
 
     def _context_update(self, data: dict[str, Any]) -> None:
         # Documented (SDK 3.4 docstring): replaces the system instruction; starts no turn.
@@ -574,7 +596,11 @@ class ServerSession:
         self._hidden.clear()
         answer = self.script.next_reply(seen)
         if isinstance(answer, ToolCall):
-            if answer.say:
+            if not answer.blocking:
+                # The model goes on while the tool runs: the call, then its words, one turn.
+                self._open_calls[self._send_call(answer)] = answer.name
+                self._speak(reply, answer.say, seen, now)
+            elif answer.say:
                 reply.then_call = answer
                 self._speak(reply, answer.say, seen, now)
             else:
@@ -582,15 +608,20 @@ class ServerSession:
             return
         self._speak(reply, answer, seen, now)
 
-    def _call(self, reply: _Reply, call: ToolCall) -> None:
+    def _send_call(self, call: ToolCall) -> str:
+        """Send ``toolCall`` for ``call``; returns its id."""
         self._calls += 1
-        reply.phase = "tool"
-        reply.tool_call_id = f"call-{self.index}-{self._calls}"
-        reply.tool_name = call.name
+        call_id = f"call-{self.index}-{self._calls}"
         self.context.append(("tool_call", f"{call.name}({json.dumps(call.args)})"))
         self._changed()
         self._send({"toolCall": {"functionCalls": [
-            {"id": reply.tool_call_id, "name": call.name, "args": call.args}]}})
+            {"id": call_id, "name": call.name, "args": call.args}]}})
+        return call_id
+
+    def _call(self, reply: _Reply, call: ToolCall) -> None:
+        reply.phase = "tool"
+        reply.tool_call_id = self._send_call(call)
+        reply.tool_name = call.name
         if self.quirks.tool_call_turn_complete:
             self._turn_complete(reply)
 
@@ -777,7 +808,7 @@ class ServerSession:
         # comes with each turnComplete.
         self._send({"serverContent": {"turnComplete": True}, "usageMetadata": self._usage(reply)})
 
-    def _finish(self, reply: _Reply, *, interrupted: bool) -> None:
+    def _finish(self, reply: _Reply, *, interrupted: bool, by_user: bool = True) -> None:
         turn = reply.turn
         assert turn is not None
         if reply.timer is not None:
@@ -798,7 +829,7 @@ class ServerSession:
         turn.ended_at = self._now
         if turn.delivered:
             self.context.append(("model", turn.delivered))
-        if interrupted:
+        if interrupted and by_user:
             self._after_barge_in()
         self._changed()
         if self.resumption:

@@ -31,15 +31,26 @@ class ToolCall:
     The server sends ``toolCall {functionCalls: [{id, name, args}]}``, waits for the matching
     ``toolResponse``, then speaks the next reply in the same model turn. With ``say``, the
     model first speaks it in that turn ("Let me check."), then calls the function.
+
+    ``blocking=False``: a NON_BLOCKING call (3.8 declares tools so by default, reported by
+    livekit-plugins-google 1.8.9): the model sends the call, speaks ``say`` and ends its turn
+    without waiting. The response's ``scheduling`` places the answer (SDK docstring,
+    ``FunctionResponseScheduling``): ``WHEN_IDLE`` (the default) after the turn being spoken,
+    ``INTERRUPT`` cuts that turn (``interrupted``, ``turnComplete``) and answers at once,
+    ``SILENT`` only adds the result to the context. A response with ``willContinue: true``
+    leaves the call open for more.
     """
 
     name: str
     args: dict[str, Any] = field(default_factory=dict)
     say: str = ""
+    blocking: bool = True
 
     def __post_init__(self) -> None:
         if not isinstance(self.say, str):
             raise TypeError(f"ToolCall.say must be a str, got {type(self.say).__name__}")
+        if not isinstance(self.blocking, bool):
+            raise TypeError(f"ToolCall.blocking must be a bool, got {type(self.blocking).__name__}")
 
 
 Reply: TypeAlias = "str | ToolCall"

@@ -1,7 +1,7 @@
 """What the session reads of a connect config: pure functions.
 
-The transcription it needs for the records to say anything, and the resumption handle it
-continues from.
+The transcription it needs for the records to say anything, the resumption handle it
+continues from, and which of its functions are NON_BLOCKING.
 
 ``output_audio_transcription`` is what the model said (and so what the user heard),
 ``input_audio_transcription`` what the user said over it. In TEXT response modality the
@@ -20,6 +20,7 @@ __all__ = [
     "check_add_transcription",
     "missing_transcription",
     "missing_warning",
+    "non_blocking_functions",
     "resumption_handle",
     "with_transcription",
 ]
@@ -111,3 +112,21 @@ def resumption_handle(config: object) -> str | None:
     resumes a conversation from, if any."""
     handle = _get(_get(config, "session_resumption", "sessionResumption"), "handle")
     return handle if isinstance(handle, str) and handle else None
+
+
+def non_blocking_functions(config: object) -> frozenset[str]:
+    """The names of the functions a connect config declares ``behavior: NON_BLOCKING``.
+
+    A tool's answer ``scheduling`` applies to those alone ("Only applicable to NON_BLOCKING
+    function calls, is ignored otherwise", SDK docstring of ``FunctionResponseScheduling``).
+    """
+    names: set[str] = set()
+    for tool in _get(config, "tools") or ():
+        declarations = _get(tool, "function_declarations", "functionDeclarations") or ()
+        for declaration in declarations if isinstance(tool, (dict, types.Tool)) else ():
+            behavior = _get(declaration, "behavior")
+            behavior = getattr(behavior, "value", behavior)
+            name = _get(declaration, "name")
+            if isinstance(name, str) and str(behavior).upper() == "NON_BLOCKING":
+                names.add(name)
+    return frozenset(names)

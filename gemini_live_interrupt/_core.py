@@ -245,10 +245,12 @@ class Core:
         self._route()
         return actions
 
-    def tool_responded(self, ids: Iterable[str], now: float) -> list[Action]:
-        """The app answered these tool calls: a note waiting for them may be due."""
+    def tool_responded(self, ids: Iterable[str], now: float,
+                       scheduling: Sequence[str] = ()) -> list[Action]:
+        """The app answered these tool calls (``scheduling``: each NON_BLOCKING answer's,
+        upper case): a note waiting for them may be due."""
         self._tools.difference_update(ids)
-        self._tracker.tool_answered()
+        self._tracker.tool_answered(scheduling)
         return self.poll(now)
 
     def begin_note(self, episode: int, prompt: str) -> Reason | None:

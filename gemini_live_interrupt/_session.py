@@ -16,7 +16,7 @@ from google.genai import types
 from google.genai.live import AsyncSession
 
 from ._channels import instruction_text, send_note
-from ._config import resumption_handle
+from ._config import non_blocking_functions, resumption_handle
 from ._core import Action, Core, Finished, HideEcho, Nudge, Remember, Send, Stalled
 from ._events import events_of, model_output, without_input_transcription
 from ._options import check_options, connect_kwargs, resolve_channel, warn_missing_transcription
@@ -134,6 +134,7 @@ class InterruptAwareSession(_SessionBase):
         found = kwargs.get("model")
         self.model: str | None = model or (found if isinstance(found, str) else None)
         self._instruction = instruction_text(kwargs.get("config"))
+        self._non_blocking = non_blocking_functions(kwargs.get("config"))
         warn_missing_transcription(kwargs)
         policy = policy or InjectionPolicy()
         self.policy = dataclasses.replace(
@@ -279,12 +280,25 @@ class InterruptAwareSession(_SessionBase):
         function_responses: types.FunctionResponseOrDict
         | Sequence[types.FunctionResponseOrDict],
     ) -> None:
-        """``AsyncSession.send_tool_response``; a note waits while a tool call is unanswered."""
+        """``AsyncSession.send_tool_response``; a note waits while a tool call is unanswered.
+
+        Answer tools through this method, not ``raw``: the session then knows that the model's
+        reply answers the tool and not the user, and, for a function the connect config
+        declares NON_BLOCKING, that an answer scheduled ``INTERRUPT`` cuts the model by the
+        app's doing (no barge-in) and a ``SILENT`` one starts no reply.
+        """
         await self.raw.send_tool_response(function_responses=function_responses)
         items = (function_responses if isinstance(function_responses, Sequence)
                  else [function_responses])
         ids = [str((r.get("id") if isinstance(r, dict) else r.id) or "") for r in items]
-        self._dispatch(self._core.tool_responded(ids, self.clock()))
+        # Scheduling places the model's answer, for NON_BLOCKING functions only (the default
+        # there is WHEN_IDLE); an empty one is a blocking call's answer.
+        scheduling = [
+            (_scheduling(r.get("scheduling") if isinstance(r, dict) else r.scheduling)
+             or "WHEN_IDLE")
+            if (r.get("name") if isinstance(r, dict) else r.name) in self._non_blocking else ""
+            for r in items]
+        self._dispatch(self._core.tool_responded(ids, self.clock(), scheduling))
 
     # --- what the app sees -----------------------------------------------------------------
 
@@ -604,3 +618,9 @@ class InterruptAwareSession(_SessionBase):
             for task in pending:
                 task.cancel()
             await asyncio.gather(*pending, return_exceptions=True)
+
+
+def _scheduling(value: object) -> str:
+    """A tool answer's ``scheduling`` as its upper-case name ("" when not given)."""
+    value = getattr(value, "value", value)  # a FunctionResponseScheduling, or its name
+    return str(value).upper() if value else ""

@@ -201,10 +201,15 @@ class Tracker:
         self._played_total = 0.0  # seconds the app reported playing, all turns
         self._interim: list[str] = []
         self._user_finished = False
-        self._note_out = False  # a note went out and the user has not spoken since
+        # A note, or a tool's answer scheduled INTERRUPT, went out and the user has not spoken
+        # since: an `interrupted` now is the app's doing, no barge-in.
+        self._app_cut = False
         self._app_asked = False  # the next turn answers the app (a tool's answer, a nudge)
         self._at_tool_call: tuple[object, ...] | None = None  # the open turn's output then
         self._reply_pending = False  # a tool answered in a silent open turn: reply not placed
+        self._call_open = False  # a call came with no turn open: a generation until turnComplete
+        self._reply_after = False  # a NON_BLOCKING answer: the reply follows this generation
+        self._cut_held = False  # _app_cut outlives the start of the generation it is to cut
         self.turns_started = 0
         self._committed = ""  # the utterance committed when the latest turn started
         self._turns_at_flag = 0
@@ -276,7 +281,7 @@ class Tracker:
         (clientContent cuts the current generation on some models): it is no new barge-in.
         ``text`` is given for realtime-text notes, whose transcription is not user speech.
         """
-        self._note_out = True
+        self._app_cut = True
         if text:
             self._notes.add(text, 0.0)
 
@@ -330,7 +335,7 @@ class Tracker:
             if type(event) is Interrupted:
                 cut = True
                 break
-        if cut and self._output_since_flag and not self._note_out:
+        if cut and self._output_since_flag and not self._app_cut:
             self._late_words_to_request()
         found: BargeIn | None = None
         for event in events:
@@ -356,18 +361,36 @@ class Tracker:
                 self._on_turn_complete()
             elif isinstance(event, ToolCall):
                 self._at_tool_call = self._output_so_far()
+                if self._at_tool_call is None:
+                    self._call_open = True  # the generation goes on, words or not
         return found
 
-    def tool_answered(self) -> None:
+    def tool_answered(self, scheduling: Sequence[str] = ()) -> None:
         """The app sent a tool's answer: the model's reply to it answers the app, not speech.
 
-        On 3.x a turn that called a tool and said nothing since goes on with that reply (it
-        is still open: no ``turnComplete`` until the answer); otherwise (2.5's call completes
-        its turn, a call with no words before it, a model that talked on after the call) the
-        reply opens a turn of its own. An app can answer before 2.5's ``turnComplete`` has
-        reached it: while the turn is open and silent the reply's place is decided by what
-        comes first, more output (it goes on) or the turn's end (a turn of its own).
+        ``scheduling``: each answer's, ``""`` for a blocking call's. A NON_BLOCKING call's
+        model does not wait for it (SDK docstring, ``FunctionResponseScheduling``): it replies
+        to a ``WHEN_IDLE`` or ``INTERRUPT`` answer once what it is generating ends (which an
+        ``INTERRUPT`` one cuts, by the app's doing), and not at all to a ``SILENT`` one.
+
+        A blocking call's reply: on 3.x a turn that called a tool and said nothing since goes
+        on with it (it is still open: no ``turnComplete`` until the answer); otherwise (2.5's
+        call completes its turn, a call with no words before it) the reply opens a turn of its
+        own. An app can answer before 2.5's ``turnComplete`` has reached it: while the turn is
+        open and silent the reply's place is decided by what comes first, more output (it
+        goes on) or the turn's end (a turn of its own).
         """
+        if "WHEN_IDLE" in scheduling or "INTERRUPT" in scheduling:
+            generating = self._call_open or self._output_so_far() is not None
+            if "INTERRUPT" in scheduling:
+                self._app_cut = True
+                self._cut_held = generating  # the generation it cuts may not have shown yet
+            if generating:
+                self._reply_after = True
+            else:
+                self._app_asked = True
+        if scheduling and "" not in scheduling:
+            return
         at_call = self._at_tool_call  # kept: calls made together may be answered one by one
         if at_call is None or at_call != self._output_so_far():
             self._app_asked = True
@@ -474,7 +497,7 @@ class Tracker:
 
     def _user_heard_from(self, now: float) -> None:
         self._user_spoke_since_flag = True
-        self._note_out = False
+        self._app_cut = False
         self.last_user_at = now
 
     def _opened(self, now: float) -> Timeline | None:
@@ -519,7 +542,8 @@ class Tracker:
         # The user's utterance is committed when the model starts answering it.
         committed = self._commit_user()
         self.turns_started += 1
-        self._note_out = False  # from here on, a cut is the user's again
+        if not self._cut_held:
+            self._app_cut = False  # from here on, a cut is the user's again
         turn = self._turn = _Turn(start=self._played_total, opened_at=now, request=committed,
                                   awaited=awaited, interim=interim, prior=prior)
         if before is not None and not before.interrupted and before.timeline.has_audio:
@@ -642,10 +666,11 @@ class Tracker:
         self._user_spoke_since_flag = False
         self.last_interrupt_at = now
         self._turns_at_flag = self.turns_started
-        if self._note_out:
-            # Our own note cut the generation (no user speech since it left): keep what was
-            # heard of the cut turn, but this is no barge-in and wants no note of its own.
-            self._note_out = False
+        if self._app_cut:
+            # Our own note or the app's tool answer cut the generation (no user speech since
+            # it left): keep what was heard of the cut turn, but this is no barge-in and
+            # wants no note of its own.
+            self._app_cut = self._cut_held = False
             if self._turn is not None and not self._turn.complete:
                 self._cut(self._turn, now)
             return None
@@ -677,6 +702,10 @@ class Tracker:
                        received, target is None, now)
 
     def _on_turn_complete(self) -> None:
+        self._call_open = False
+        if self._reply_after:
+            self._reply_after = self._cut_held = False
+            self._app_asked = True
         turn = self._turn
         if turn is None or turn.complete:
             return

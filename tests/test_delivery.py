@@ -136,7 +136,13 @@ async def test_an_early_barge_in_never_takes_the_requests_words_for_its_own(
 
 
 class ToolReceiver(Receiver):
-    """The app's receive loop, answering each tool call as it comes."""
+    """The app's receive loop; each tool call runs in a task of its own for ``runs`` seconds
+    of the server's time, then is answered (with ``scheduling``, for a NON_BLOCKING call)."""
+
+    def __init__(self, session: Any, scheduling: str | None = None, runs: float = 0.0) -> None:
+        self.scheduling, self.runs = scheduling, runs
+        self.calls: set[asyncio.Task[None]] = set()
+        super().__init__(session)
 
     async def _run(self) -> None:
         while True:
@@ -145,8 +151,67 @@ class ToolReceiver(Receiver):
             async for m in self.session.receive():
                 turn.append(m)
                 for call in m.tool_call.function_calls or () if m.tool_call else ():
-                    await self.session.send_tool_response(function_responses=types.FunctionResponse(
-                        id=call.id, name=call.name, response={"sky": "clear"}))
+                    task = asyncio.get_running_loop().create_task(self._answer(call))
+                    self.calls.add(task)
+                    task.add_done_callback(self.calls.discard)
+
+    async def _answer(self, call: types.FunctionCall) -> None:
+        await asyncio.sleep(self.runs / SPEED)
+        await self.session.send_tool_response(function_responses=types.FunctionResponse(
+            id=call.id, name=call.name, response={"sky": "clear"},
+            scheduling=self.scheduling and types.FunctionResponseScheduling(self.scheduling)))
+
+
+async def test_a_blocking_calls_answer_ignores_its_scheduling() -> None:
+    # Scheduling applies to NON_BLOCKING functions only (SDK docstring); an app may set it on
+    # every answer (LiveKit's tool_response_scheduling). A user who then talks over the reply
+    # is a barge-in like any other.
+    config = {**AUDIO, "tools": [{"function_declarations": [{"name": "weather"}]}]}
+    replies = [ToolCall("weather", say="Let me check."), STORY, "Dragons, then.", "Noted."]
+    async with FakeLiveServer(replies=replies, speed=SPEED,
+                              user_transcripts=["What about dragons?"]) as server:
+        async with Scaled(server.client().aio.live.connect(model=M38, config=config),
+                          max_history=10) as session:
+            receiver = ToolReceiver(session, "INTERRUPT")
+            await session.send_realtime_input(text="Weather, then a story.")
+            await server.wait_for(lambda: len(server.turns) == 2 and
+                                  len(server.turns[1].delivered.split()) >= 6, timeout=10)
+            await speak(session, 1.2)
+            for _ in range(60):
+                await speak(session, 0.1, speech=False)
+                if len(server.turns) >= 3 and server.turns[-1].ended_at is not None:
+                    break
+            record = await settled(session)
+            await receiver.stop()
+    assert server.turns[1].interrupted and server.turns[2].text == "Dragons, then."
+    assert record.injected and notes(server) == [record.prompt]
+
+
+async def test_a_tools_answer_that_cuts_the_model_is_no_barge_in() -> None:
+    # 3.8 declares tools NON_BLOCKING: the model calls and talks on; an answer scheduled
+    # INTERRUPT cuts what it is saying (SDK docstring). Nobody talked over it: no note, no
+    # record, and the history keeps what was heard of the cut turn, then the answer.
+    config = {**AUDIO, "tools": [{"function_declarations": [
+        {"name": "weather", "behavior": "NON_BLOCKING"}]}]}
+    replies = [ToolCall("weather", say=STORY, blocking=False), "Clear skies.", "Noted."]
+    async with FakeLiveServer(replies=replies, speed=SPEED) as server:
+        async with Scaled(server.client().aio.live.connect(model=M38, config=config),
+                          max_history=10) as session:
+            receiver = ToolReceiver(session, "INTERRUPT", runs=1.0)
+            await session.send_realtime_input(text="Weather, and a story while you look.")
+            await server.wait_for(lambda: len(server.turns) == 2 and
+                                  server.turns[1].ended_at is not None, timeout=10)
+            await speak(session, 1.0, speech=False)
+            await receiver.stop()
+    story, answer = server.turns
+    assert story.interrupted and answer.text == "Clear skies."
+    assert session.interruptions == [] and notes(server) == []
+    (asked, cut, reply) = session.history
+    assert asked == ("user", "Weather, and a story while you look.")
+    assert cut[0] == "model" and STORY.startswith(cut[1]) and cut[1] != STORY
+    assert reply == ("model", "Clear skies.")
+
+
 
 
 @pytest.mark.parametrize("seed", [0, 2])

@@ -319,6 +319,37 @@ def test_a_tools_answer_leaves_the_request_before_it_its_late_words() -> None:
                          ("user", "And tomorrow?"), ("model", "Sunny.")]
 
 
+def test_a_non_blocking_answer_is_replied_to_as_scheduled() -> None:
+    # INTERRUPT, answered before the talk that follows the call has shown: the cut of that
+    # talk is the app's (no barge-in); the reply after it answers the app.
+    t = Tracker(max_history=10)
+    feed_times(t, (0.0, inp("Weather?")), (0.1, [ToolCall(("f",))]))
+    t.tool_answered(["INTERRUPT"])
+    found = feed_times(t, (0.2, out("While I look,")), (0.3, out(" a story.")),
+                       (0.5, INTERRUPTED), (0.6, TURN_COMPLETE), (1.0, out("Sunny.")),
+                       (1.2, INTERRUPTED), (1.7, inp("And tomorrow?")))
+    assert len(found) == 1  # only the user's cut of the reply
+    assert t.history[:3] == [("user", "Weather?"), ("model", "While I look, a story."),
+                             ("model", "Sunny.")]
+    assert t.barge_in_text == "And tomorrow?"  # a reply the app asked for: no late request
+    # INTERRUPT while the model is quiet: nothing to cut; the user's cut of the reply is a
+    # barge-in.
+    t = Tracker(max_history=10)
+    feed_times(t, (0.0, inp("Weather?")), (0.1, [ToolCall(("f",))]), (0.2, out("Sure.")),
+               (0.3, TURN_COMPLETE))
+    t.tool_answered(["INTERRUPT"])
+    assert len(feed_times(t, (1.0, out("Sunny")), (1.3, INTERRUPTED))) == 1
+    # SILENT: no reply at all; the user's next turn is the user's (its late words are its
+    # request's, not an early barge-in's).
+    t = Tracker(max_history=10)
+    feed_times(t, (0.0, inp("Weather?")), (0.1, [ToolCall(("f",))]), (0.2, out("Sure.")),
+               (0.3, TURN_COMPLETE))
+    t.tool_answered(["SILENT"])
+    feed_times(t, (5.0, out("Once")), (5.3, INTERRUPTED), (5.9, inp("Tell me a story.")))
+    assert t.history[-2:] == [("user", "Tell me a story."), ("model", "Once")]
+    assert t.barge_in_text == ""
+
+
 def test_final_words_replace_the_interim_ones_a_request_was_committed_with() -> None:
     # Interim words (low latency) can be all there is of the request when the answer starts;
     # its final transcription comes later and replaces them, in the history as in the text.

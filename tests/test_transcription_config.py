@@ -26,6 +26,7 @@ from gemini_live_interrupt._config import (
     OUTPUT,
     missing_transcription,
     missing_warning,
+    non_blocking_functions,
     with_transcription,
 )
 from gemini_live_interrupt.testing import FakeLiveServer
@@ -292,3 +293,19 @@ async def test_barge_in_without_transcription_in_the_config_still_has_heard() ->
     assert record.injected
     assert record.heard and STORY.startswith(record.heard.rstrip(".,"))
     assert f"<<<{record.heard}>>>" in (record.prompt or "")
+
+
+def test_non_blocking_functions_are_read_from_any_spelling_of_the_config() -> None:
+    declared = types.FunctionDeclaration(name="search", behavior=types.Behavior.NON_BLOCKING)
+    configs: list[Any] = [
+        {"tools": [{"function_declarations": [{"name": "search", "behavior": "NON_BLOCKING"},
+                                              {"name": "weather"}]}]},
+        {"tools": [{"functionDeclarations": [{"name": "search", "behavior": "non_blocking"},
+                                             {"name": "weather", "behavior": "BLOCKING"}]}]},
+        types.LiveConnectConfig(tools=[types.Tool(function_declarations=[
+            declared, types.FunctionDeclaration(name="weather")])]),
+    ]
+    for config in configs:
+        assert non_blocking_functions(config) == {"search"}, config
+    assert non_blocking_functions(None) == frozenset()
+    assert non_blocking_functions({"tools": [print]}) == frozenset()  # a callable declares none

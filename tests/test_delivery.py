@@ -144,16 +144,11 @@ class ToolReceiver(Receiver):
         self.calls: set[asyncio.Task[None]] = set()
         super().__init__(session)
 
-    async def _run(self) -> None:
-        while True:
-            turn: list[types.LiveServerMessage] = []
-            self.turns.append(turn)
-            async for m in self.session.receive():
-                turn.append(m)
-                for call in m.tool_call.function_calls or () if m.tool_call else ():
-                    task = asyncio.get_running_loop().create_task(self._answer(call))
-                    self.calls.add(task)
-                    task.add_done_callback(self.calls.discard)
+    def seen(self, message: types.LiveServerMessage) -> None:
+        for call in message.tool_call.function_calls or () if message.tool_call else ():
+            task = asyncio.get_running_loop().create_task(self._answer(call))
+            self.calls.add(task)
+            task.add_done_callback(self.calls.discard)
 
     async def _answer(self, call: types.FunctionCall) -> None:
         await asyncio.sleep(self.runs / SPEED)

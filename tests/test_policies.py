@@ -89,6 +89,10 @@ class Receiver:
             self.turns.append(turn)
             async for m in self.session.receive():
                 turn.append(m)
+                self.seen(m)
+
+    def seen(self, message: types.LiveServerMessage) -> None:
+        """What the app does with each message as it comes (a subclass's)."""
 
     async def stop(self) -> None:
         self.task.cancel()

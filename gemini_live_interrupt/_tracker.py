@@ -23,6 +23,7 @@ from ._events import (
 )
 from ._prompt import tidy
 from ._timeline import Timeline
+from ._tools import ToolReplies
 
 __all__ = ["BargeIn", "Tracker"]
 
@@ -205,11 +206,7 @@ class Tracker:
         # since: an `interrupted` now is the app's doing, no barge-in.
         self._app_cut = False
         self._app_asked = False  # the next turn answers the app (a tool's answer, a nudge)
-        self._at_tool_call: tuple[object, ...] | None = None  # the open turn's output then
-        self._reply_pending = False  # a tool answered in a silent open turn: reply not placed
-        self._call_open = False  # a call came with no turn open: a generation until turnComplete
-        self._reply_after = False  # a NON_BLOCKING answer: the reply follows this generation
-        self._cut_held = False  # _app_cut outlives the start of the generation it is to cut
+        self._tools = ToolReplies()
         self.turns_started = 0
         self._committed = ""  # the utterance committed when the latest turn started
         self._turns_at_flag = 0
@@ -360,42 +357,15 @@ class Tracker:
             elif isinstance(event, TurnComplete):
                 self._on_turn_complete()
             elif isinstance(event, ToolCall):
-                self._at_tool_call = self._output_so_far()
-                if self._at_tool_call is None:
-                    self._call_open = True  # the generation goes on, words or not
+                self._tools.called(self._output_so_far())
         return found
 
     def tool_answered(self, scheduling: Sequence[str] = ()) -> None:
-        """The app sent a tool's answer: the model's reply to it answers the app, not speech.
-
-        ``scheduling``: each answer's, ``""`` for a blocking call's. A NON_BLOCKING call's
-        model does not wait for it (SDK docstring, ``FunctionResponseScheduling``): it replies
-        to a ``WHEN_IDLE`` or ``INTERRUPT`` answer once what it is generating ends (which an
-        ``INTERRUPT`` one cuts, by the app's doing), and not at all to a ``SILENT`` one.
-
-        A blocking call's reply: on 3.x a turn that called a tool and said nothing since goes
-        on with it (it is still open: no ``turnComplete`` until the answer); otherwise (2.5's
-        call completes its turn, a call with no words before it) the reply opens a turn of its
-        own. An app can answer before 2.5's ``turnComplete`` has reached it: while the turn is
-        open and silent the reply's place is decided by what comes first, more output (it
-        goes on) or the turn's end (a turn of its own).
-        """
-        if "WHEN_IDLE" in scheduling or "INTERRUPT" in scheduling:
-            generating = self._call_open or self._output_so_far() is not None
-            if "INTERRUPT" in scheduling:
-                self._app_cut = True
-                self._cut_held = generating  # the generation it cuts may not have shown yet
-            if generating:
-                self._reply_after = True
-            else:
-                self._app_asked = True
-        if scheduling and "" not in scheduling:
-            return
-        at_call = self._at_tool_call  # kept: calls made together may be answered one by one
-        if at_call is None or at_call != self._output_so_far():
-            self._app_asked = True
-        else:
-            self._reply_pending = True
+        """The app sent a tool's answer: the model's reply to it answers the app, not speech
+        (``scheduling``: see ``ToolReplies.answered``)."""
+        asks, cuts = self._tools.answered(scheduling, self._output_so_far())
+        self._app_asked = self._app_asked or asks
+        self._app_cut = self._app_cut or cuts
 
     def _output_so_far(self) -> tuple[object, ...] | None:
         """The open turn and how much of its output has come (``None``: no open turn)."""
@@ -525,8 +495,8 @@ class Tracker:
         asked = self._app_asked
         awaited = (not self._typed_pending and not asked
                    and (interim or not _ends_sentence(self.user_text)))
-        self._app_asked = self._reply_pending = False
-        self._at_tool_call = None
+        self._app_asked = False
+        self._tools.turn_started()
         before = self._turn
         prior = None
         if before is not None:
@@ -542,7 +512,7 @@ class Tracker:
         # The user's utterance is committed when the model starts answering it.
         committed = self._commit_user()
         self.turns_started += 1
-        if not self._cut_held:
+        if not self._tools.cut_held:
             self._app_cut = False  # from here on, a cut is the user's again
         turn = self._turn = _Turn(start=self._played_total, opened_at=now, request=committed,
                                   awaited=awaited, interim=interim, prior=prior)
@@ -670,7 +640,7 @@ class Tracker:
             # Our own note or the app's tool answer cut the generation (no user speech since
             # it left): keep what was heard of the cut turn, but this is no barge-in and
             # wants no note of its own.
-            self._app_cut = self._cut_held = False
+            self._app_cut = self._tools.cut_held = False
             if self._turn is not None and not self._turn.complete:
                 self._cut(self._turn, now)
             return None
@@ -702,9 +672,7 @@ class Tracker:
                        received, target is None, now)
 
     def _on_turn_complete(self) -> None:
-        self._call_open = False
-        if self._reply_after:
-            self._reply_after = self._cut_held = False
+        if self._tools.generation_ended(self._output_so_far()):
             self._app_asked = True
         turn = self._turn
         if turn is None or turn.complete:
@@ -715,10 +683,6 @@ class Tracker:
             # often transcribed only once its answer has begun. In the history they go before
             # that answer, not glued to the user's next utterance.
             self._late_words_to_request()
-        if self._reply_pending:
-            self._reply_pending = False
-            if self._at_tool_call == self._output_so_far():
-                self._app_asked = True  # silent since the call: the reply opens a turn
         self._end(turn)
         if not turn.interrupted:
             text = tidy(turn.generated())

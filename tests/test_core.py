@@ -299,7 +299,7 @@ def test_model_table() -> None:
 
 # --- the core stays sans-I/O ----------------------------------------------------------------------
 
-CORE = ["_core", "_tracker", "_timeline", "_events", "_records", "_policy", "_prompt"]
+CORE = ["_core", "_tracker", "_tools", "_timeline", "_events", "_records", "_policy", "_prompt"]
 
 
 @pytest.mark.parametrize("module", CORE)

@@ -290,15 +290,13 @@ class InterruptAwareSession(_SessionBase):
         await self.raw.send_tool_response(function_responses=function_responses)
         items = (function_responses if isinstance(function_responses, Sequence)
                  else [function_responses])
-        ids = [str((r.get("id") if isinstance(r, dict) else r.id) or "") for r in items]
-        # Scheduling places the model's answer, for NON_BLOCKING functions only (the default
-        # there is WHEN_IDLE); an empty one is a blocking call's answer.
-        scheduling = [
-            (_scheduling(r.get("scheduling") if isinstance(r, dict) else r.scheduling)
-             or "WHEN_IDLE")
-            if (r.get("name") if isinstance(r, dict) else r.name) in self._non_blocking else ""
-            for r in items]
-        self._dispatch(self._core.tool_responded(ids, self.clock(), scheduling))
+        answers = [_tool_answer(r) for r in items]
+        # Scheduling places the model's reply for NON_BLOCKING functions only (the default
+        # there is WHEN_IDLE); "" stands for a blocking call's answer.
+        scheduling = [(when or "WHEN_IDLE") if name in self._non_blocking else ""
+                      for _, name, when in answers]
+        self._dispatch(self._core.tool_responded(
+            [call_id for call_id, _, _ in answers], self.clock(), scheduling))
 
     # --- what the app sees -----------------------------------------------------------------
 
@@ -620,7 +618,12 @@ class InterruptAwareSession(_SessionBase):
             await asyncio.gather(*pending, return_exceptions=True)
 
 
-def _scheduling(value: object) -> str:
-    """A tool answer's ``scheduling`` as its upper-case name ("" when not given)."""
-    value = getattr(value, "value", value)  # a FunctionResponseScheduling, or its name
-    return str(value).upper() if value else ""
+def _tool_answer(response: types.FunctionResponseOrDict) -> tuple[str, str, str]:
+    """A tool answer's call id, function name and scheduling (its upper-case name, "" when
+    not given)."""
+    if isinstance(response, dict):
+        call_id, name, when = response.get("id"), response.get("name"), response.get("scheduling")
+    else:
+        call_id, name, when = response.id, response.name, response.scheduling
+    when = getattr(when, "value", when)  # a FunctionResponseScheduling, or its name
+    return str(call_id or ""), str(name or ""), str(when).upper() if when else ""

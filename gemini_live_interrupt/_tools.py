@@ -20,6 +20,8 @@ Mark = tuple[object, ...] | None
 class ToolReplies:
     """The state of the app's tool answers between a ``toolCall`` and the reply to them."""
 
+    __slots__ = ("_after", "_at_call", "_call_open", "_pending", "cut_held")  # one a session
+
     def __init__(self) -> None:
         self._at_call: Mark = None  # the open turn's output at the latest call
         self._pending = False  # a blocking call answered in a silent open turn: not placed

@@ -114,6 +114,9 @@ def resumption_handle(config: object) -> str | None:
     return handle if isinstance(handle, str) and handle else None
 
 
+_NONE: frozenset[str] = frozenset()  # shared: an empty frozenset per session took 216 bytes
+
+
 def non_blocking_functions(config: object) -> frozenset[str]:
     """The names of the functions a connect config declares ``behavior: NON_BLOCKING``.
 
@@ -129,4 +132,4 @@ def non_blocking_functions(config: object) -> frozenset[str]:
             name = _get(declaration, "name")
             if isinstance(name, str) and str(behavior).upper() == "NON_BLOCKING":
                 names.add(name)
-    return frozenset(names)
+    return frozenset(names) if names else _NONE

@@ -46,6 +46,8 @@ STORY = ("Once upon a time a small robot lived in a lighthouse by the sea, and e
          "counted the ships.")
 FAMILIES = {"3.x": "gemini-3.8-live", "2.5": "gemini-2.5-flash-native-audio-preview-12-2025"}
 CHUNK = 0.05  # seconds of microphone audio per send
+#: A tool the model waits for (3.8 runs undeclared functions NON_BLOCKING).
+BLOCKING_WEATHER = {"name": "weather", "behavior": "BLOCKING"}
 
 
 async def speak(session: Any, seconds: float, speed: float, *, speech: bool = True) -> None:
@@ -74,7 +76,7 @@ async def one_run(model: str, words: int, seed: int, speed: float, interim: bool
     config: dict[str, Any] = CONFIG
     if tool:
         replies[:0] = [ToolCall("weather", say="Let me check."), "Clear skies."]
-        config = {**CONFIG, "tools": [{"function_declarations": [{"name": "weather"}]}]}
+        config = {**CONFIG, "tools": [{"function_declarations": [BLOCKING_WEATHER]}]}
     said = [WEATHER, REQUEST, BARGE_IN] if tool else [REQUEST, BARGE_IN]
     async with FakeLiveServer(replies=replies, speed=speed, seed=seed, quirks=quirks,
                               user_transcripts=said) as server:

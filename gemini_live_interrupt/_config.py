@@ -10,6 +10,7 @@ model's text parts carry what it said, so only input transcription is needed the
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from google.genai import types
@@ -18,9 +19,10 @@ __all__ = [
     "INPUT",
     "OUTPUT",
     "check_add_transcription",
+    "declared_behaviors",
     "missing_transcription",
     "missing_warning",
-    "non_blocking_functions",
+    "non_blocking_by_default",
     "resumption_handle",
     "with_transcription",
 ]
@@ -114,22 +116,30 @@ def resumption_handle(config: object) -> str | None:
     return handle if isinstance(handle, str) and handle else None
 
 
-_NONE: frozenset[str] = frozenset()  # shared: an empty frozenset per session took 216 bytes
+_NONE: dict[str, str] = {}  # shared, never written: an empty dict per session costs bytes
 
 
-def non_blocking_functions(config: object) -> frozenset[str]:
-    """The names of the functions a connect config declares ``behavior: NON_BLOCKING``.
-
-    A tool's answer ``scheduling`` applies to those alone ("Only applicable to NON_BLOCKING
-    function calls, is ignored otherwise", SDK docstring of ``FunctionResponseScheduling``).
-    """
-    names: set[str] = set()
+def declared_behaviors(config: object) -> dict[str, str]:
+    """``{name: "NON_BLOCKING" | "BLOCKING"}`` for the functions a connect config declares a
+    ``behavior`` for (a tool answer's ``scheduling`` applies to NON_BLOCKING ones alone: "Only
+    applicable to NON_BLOCKING function calls, is ignored otherwise", SDK docstring of
+    ``FunctionResponseScheduling``). Do not modify the result: it may be shared."""
+    behaviors: dict[str, str] = {}
     for tool in _get(config, "tools") or ():
         declarations = _get(tool, "function_declarations", "functionDeclarations") or ()
         for declaration in declarations if isinstance(tool, (dict, types.Tool)) else ():
             behavior = _get(declaration, "behavior")
-            behavior = getattr(behavior, "value", behavior)
+            behavior = str(getattr(behavior, "value", behavior)).upper()
             name = _get(declaration, "name")
-            if isinstance(name, str) and str(behavior).upper() == "NON_BLOCKING":
-                names.add(name)
-    return frozenset(names) if names else _NONE
+            if isinstance(name, str) and behavior in ("NON_BLOCKING", "BLOCKING"):
+                behaviors[name] = behavior
+    return behaviors or _NONE
+
+
+def non_blocking_by_default(model: str | None) -> bool:
+    """Whether ``model`` runs a function NON_BLOCKING when its declaration says nothing: Gemini
+    3.8 and later do (reported: pipecat-ai 1.14 ``gemini_live/llm.py``, "The 3.8 Live family
+    flipped the default: function calls execute NON_BLOCKING unless the declaration explicitly
+    asks for BLOCKING"; livekit-plugins-google 1.8.9). Unknown names: no."""
+    found = re.search(r"gemini-(\d+)\.(\d+)", model or "")
+    return found is not None and (int(found[1]), int(found[2])) >= (3, 8)

@@ -16,7 +16,7 @@ from google.genai import types
 from google.genai.live import AsyncSession
 
 from ._channels import instruction_text, send_note
-from ._config import non_blocking_functions, resumption_handle
+from ._config import declared_behaviors, non_blocking_by_default, resumption_handle
 from ._core import Action, Core, Finished, HideEcho, Nudge, Remember, Send, Stalled
 from ._events import events_of, model_output, without_input_transcription
 from ._options import check_options, connect_kwargs, resolve_channel, warn_missing_transcription
@@ -134,7 +134,8 @@ class InterruptAwareSession(_SessionBase):
         found = kwargs.get("model")
         self.model: str | None = model or (found if isinstance(found, str) else None)
         self._instruction = instruction_text(kwargs.get("config"))
-        self._non_blocking = non_blocking_functions(kwargs.get("config"))
+        self._behaviors = declared_behaviors(kwargs.get("config"))
+        self._non_blocking_default = non_blocking_by_default(self.model)
         warn_missing_transcription(kwargs)
         policy = policy or InjectionPolicy()
         self.policy = dataclasses.replace(
@@ -283,9 +284,10 @@ class InterruptAwareSession(_SessionBase):
         """``AsyncSession.send_tool_response``; a note waits while a tool call is unanswered.
 
         Answer tools through this method, not ``raw``: the session then knows that the model's
-        reply answers the tool and not the user, and, for a function the connect config
-        declares NON_BLOCKING, that an answer scheduled ``INTERRUPT`` cuts the model by the
-        app's doing (no barge-in) and a ``SILENT`` one starts no reply.
+        reply answers the tool and not the user, and, for a NON_BLOCKING function (declared
+        so in the connect config, or undeclared on Gemini 3.8 and later), that an answer
+        scheduled ``INTERRUPT`` cuts the model by the app's doing (no barge-in) and a
+        ``SILENT`` one starts no reply.
         """
         await self.raw.send_tool_response(function_responses=function_responses)
         items = (function_responses if isinstance(function_responses, Sequence)
@@ -293,10 +295,14 @@ class InterruptAwareSession(_SessionBase):
         answers = [_tool_answer(r) for r in items]
         # Scheduling places the model's reply for NON_BLOCKING functions only (the default
         # there is WHEN_IDLE); "" stands for a blocking call's answer.
-        scheduling = [(when or "WHEN_IDLE") if name in self._non_blocking else ""
+        scheduling = [(when or "WHEN_IDLE") if self._non_blocking(name) else ""
                       for _, name, when in answers]
         self._dispatch(self._core.tool_responded(
             [call_id for call_id, _, _ in answers], self.clock(), scheduling))
+
+    def _non_blocking(self, name: str) -> bool:
+        behavior = self._behaviors.get(name)
+        return behavior == "NON_BLOCKING" if behavior else self._non_blocking_default
 
     # --- what the app sees -----------------------------------------------------------------
 

@@ -38,6 +38,8 @@ from .test_policies import Receiver, send_audio
 
 SPEED = 10.0
 MARK = "[Interruption note"
+#: A tool the model waits for (3.8 runs undeclared functions NON_BLOCKING).
+BLOCKING_WEATHER = {"name": "weather", "behavior": "BLOCKING"}
 
 
 class Scaled(InterruptAwareSession):
@@ -136,32 +138,39 @@ async def test_an_early_barge_in_never_takes_the_requests_words_for_its_own(
 
 
 class ToolReceiver(Receiver):
-    """The app's receive loop; each tool call runs in a task of its own for ``runs`` seconds
-    of the server's time, then is answered (with ``scheduling``, for a NON_BLOCKING call)."""
+    """The app's receive loop; it answers each tool call at once (with ``scheduling``, for
+    a NON_BLOCKING call), or, with ``hold``, keeps it until ``answer()``."""
 
-    def __init__(self, session: Any, scheduling: str | None = None, runs: float = 0.0) -> None:
-        self.scheduling, self.runs = scheduling, runs
-        self.calls: set[asyncio.Task[None]] = set()
+    def __init__(self, session: Any, scheduling: str | None = None, *,
+                 hold: bool = False) -> None:
+        self.scheduling, self.hold = scheduling, hold
+        self.held: list[types.FunctionCall] = []
+        self.answers: set[asyncio.Task[None]] = set()
         super().__init__(session)
 
     def seen(self, message: types.LiveServerMessage) -> None:
         for call in message.tool_call.function_calls or () if message.tool_call else ():
-            task = asyncio.get_running_loop().create_task(self._answer(call))
-            self.calls.add(task)
-            task.add_done_callback(self.calls.discard)
+            self.held.append(call)
+        if self.held and not self.hold:
+            task = asyncio.get_running_loop().create_task(self.answer())
+            self.answers.add(task)
+            task.add_done_callback(self.answers.discard)
 
-    async def _answer(self, call: types.FunctionCall) -> None:
-        await asyncio.sleep(self.runs / SPEED)
-        await self.session.send_tool_response(function_responses=types.FunctionResponse(
-            id=call.id, name=call.name, response={"sky": "clear"},
-            scheduling=self.scheduling and types.FunctionResponseScheduling(self.scheduling)))
+    async def answer(self) -> None:
+        """The tools held so far have run: their answers go out."""
+        calls, self.held = self.held, []
+        for call in calls:
+            await self.session.send_tool_response(function_responses=types.FunctionResponse(
+                id=call.id, name=call.name, response={"sky": "clear"},
+                scheduling=self.scheduling and types.FunctionResponseScheduling(
+                    self.scheduling)))
 
 
 async def test_a_blocking_calls_answer_ignores_its_scheduling() -> None:
     # Scheduling applies to NON_BLOCKING functions only (SDK docstring); an app may set it on
     # every answer (LiveKit's tool_response_scheduling). A user who then talks over the reply
     # is a barge-in like any other.
-    config = {**AUDIO, "tools": [{"function_declarations": [{"name": "weather"}]}]}
+    config = {**AUDIO, "tools": [{"function_declarations": [BLOCKING_WEATHER]}]}
     replies = [ToolCall("weather", say="Let me check."), STORY, "Dragons, then.", "Noted."]
     async with FakeLiveServer(replies=replies, speed=SPEED,
                               user_transcripts=["What about dragons?"]) as server:
@@ -183,26 +192,34 @@ async def test_a_blocking_calls_answer_ignores_its_scheduling() -> None:
 
 
 async def test_a_tools_answer_that_cuts_the_model_is_no_barge_in() -> None:
-    # 3.8 declares tools NON_BLOCKING: the model calls and talks on; an answer scheduled
-    # INTERRUPT cuts what it is saying (SDK docstring). Nobody talked over it: no note, no
-    # record, and the history keeps what was heard of the cut turn, then the answer.
+    # A NON_BLOCKING function: the model says "Let me check." and calls it, and does not wait.
+    # Asked for a story meanwhile it tells one; the tool's answer, scheduled INTERRUPT, cuts
+    # the story (SDK docstring) and the model gives the weather. Nobody talked over it: no
+    # note, no record; the history keeps what was heard of the story, then the weather.
     config = {**AUDIO, "tools": [{"function_declarations": [
         {"name": "weather", "behavior": "NON_BLOCKING"}]}]}
-    replies = [ToolCall("weather", say=STORY, blocking=False), "Clear skies.", "Noted."]
+    replies = [ToolCall("weather", say="Let me check."), STORY, "Clear skies.", "Noted."]
     async with FakeLiveServer(replies=replies, speed=SPEED) as server:
         async with Scaled(server.client().aio.live.connect(model=M38, config=config),
                           max_history=10) as session:
-            receiver = ToolReceiver(session, "INTERRUPT", runs=1.0)
-            await session.send_realtime_input(text="Weather, and a story while you look.")
+            receiver = ToolReceiver(session, "INTERRUPT", hold=True)
+            await session.send_realtime_input(text="Weather?")
+            await server.wait_for(lambda: bool(server.turns) and server.turns[0].ended_at
+                                  is not None and bool(receiver.held), timeout=10)
+            await session.send_realtime_input(text="Tell me a story while you look.")
             await server.wait_for(lambda: len(server.turns) == 2 and
-                                  server.turns[1].ended_at is not None, timeout=10)
+                                  len(server.turns[1].delivered.split()) >= 6, timeout=10)
+            await receiver.answer()  # the tool has run
+            await server.wait_for(lambda: len(server.turns) == 3 and
+                                  server.turns[2].ended_at is not None, timeout=10)
             await speak(session, 1.0, speech=False)
             await receiver.stop()
-    story, answer = server.turns
-    assert story.interrupted and answer.text == "Clear skies."
+    check, story, weather = server.turns
+    assert story.interrupted and weather.text == "Clear skies." and not check.interrupted
     assert session.interruptions == [] and notes(server) == []
-    (asked, cut, reply) = session.history
-    assert asked == ("user", "Weather, and a story while you look.")
+    assert session.history[:3] == [("user", "Weather?"), ("model", "Let me check."),
+                                   ("user", "Tell me a story while you look.")]
+    (cut, reply) = session.history[3:]
     assert cut[0] == "model" and STORY.startswith(cut[1]) and cut[1] != STORY
     assert reply == ("model", "Clear skies.")
 
@@ -221,7 +238,7 @@ async def test_after_a_tool_call_an_early_barge_in_leaves_the_request_its_words(
     async with FakeLiveServer(replies=replies, speed=SPEED, seed=seed,
                               user_transcripts=["Tell me a story.", "What about dragons?"]
                               ) as server:
-        config = {**AUDIO, "tools": [{"function_declarations": [{"name": "weather"}]}]}
+        config = {**AUDIO, "tools": [{"function_declarations": [BLOCKING_WEATHER]}]}
         async with Scaled(server.client().aio.live.connect(model=model, config=config),
                           max_history=10) as session:
             receiver = ToolReceiver(session)
@@ -240,17 +257,19 @@ async def test_after_a_tool_call_an_early_barge_in_leaves_the_request_its_words(
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
-@pytest.mark.parametrize("model", [M25, M38])
+@pytest.mark.parametrize(("model", "declared"), [
+    (M25, BLOCKING_WEATHER), (M38, BLOCKING_WEATHER), (M38, {"name": "weather"})])
 async def test_a_request_by_voice_stays_whole_before_the_words_that_lead_to_a_tool(
-        model: str, seed: int) -> None:
+        model: str, declared: dict[str, str], seed: int) -> None:
     # "Let me check." starts while the request is still being transcribed (word by word on
     # 2.5, where the call completes that turn): its last words, even those that come once the
-    # reply to the tool's answer has begun, are the request's.
+    # reply to the tool's answer has begun, are the request's. Also with the function left
+    # undeclared on 3.8, which then runs it NON_BLOCKING (the reply a turn of its own).
     request = "What is the weather in Paris?"
     replies = [ToolCall("weather", say="Let me check."), "Clear skies.", "Noted."]
     async with FakeLiveServer(replies=replies, speed=SPEED, seed=seed,
                               user_transcripts=[request]) as server:
-        config = {**AUDIO, "tools": [{"function_declarations": [{"name": "weather"}]}]}
+        config = {**AUDIO, "tools": [{"function_declarations": [declared]}]}
         async with Scaled(server.client().aio.live.connect(model=model, config=config),
                           max_history=10) as session:
             receiver = ToolReceiver(session)

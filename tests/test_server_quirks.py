@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import dataclasses
+from typing import Any
 
 import pytest
 from google.genai import errors, types
@@ -351,8 +354,11 @@ async def test_tool_call_round_trip() -> None:
 @pytest.mark.parametrize("say", ["", "Let me see."])
 @pytest.mark.parametrize("model", [M25, M38])
 async def test_barge_in_during_a_tool_call_cancels_it(model: str, say: str) -> None:
+    # A blocking call (3.8 runs undeclared functions NON_BLOCKING: declared here).
+    config = {**AUDIO, "tools": [{"function_declarations": [
+        {"name": "slow", "behavior": "BLOCKING"}]}]}
     async with FakeLiveServer(replies=[ToolCall("slow", say=say), "Fine."], speed=SPEED) as server:
-        async with server.client().aio.live.connect(model=model, config=AUDIO) as session:
+        async with server.client().aio.live.connect(model=model, config=config) as session:
             await session.send_realtime_input(text="Do it")
             seen = []
             async for m in session.receive():
@@ -372,6 +378,42 @@ async def test_barge_in_during_a_tool_call_cancels_it(model: str, say: str) -> N
         assert said(seen) == "Fine."
     else:  # 3.x: the open turn is cut like any other
         assert kinds(seen)[:2] == ["interrupted", "turn_complete"]
+
+
+async def received_within(session: Any, seconds: float) -> list[types.LiveServerMessage]:
+    """Every message the session receives within ``seconds`` (real time), across turns."""
+    seen: list[types.LiveServerMessage] = []
+
+    async def collect() -> None:
+        while True:
+            async for m in session.receive():
+                seen.append(m)
+
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(collect(), seconds)
+    return seen
+
+
+@pytest.mark.parametrize("model", [M25, M31, M38])
+async def test_38_runs_undeclared_functions_non_blocking(model: str) -> None:
+    # Reported (pipecat 1.14 llm.py): "The 3.8 Live family flipped the default: function
+    # calls execute NON_BLOCKING unless the declaration explicitly asks for BLOCKING".
+    for behavior, waits in ((None, model != M38), ("BLOCKING", True), ("NON_BLOCKING", False)):
+        declaration = {"name": "slow", **({"behavior": behavior} if behavior else {})}
+        config = {**AUDIO, "tools": [{"function_declarations": [declaration]}]}
+        async with FakeLiveServer(replies=[ToolCall("slow", say="On it."), "Done."],
+                                  speed=SPEED) as server:
+            async with server.client().aio.live.connect(model=model, config=config) as session:
+                await session.send_realtime_input(text="Do it")
+                seen = await received_within(session, 0.5)  # the call is never answered
+        calls = [i for i, m in enumerate(seen) if m.tool_call]
+        assert len(calls) == 1, (behavior, model)
+        # Its words, then the call (LiveKit drops a call that comes before any output).
+        assert said(seen[:calls[0]]) == "On it." and said(seen[calls[0]:]) == ""
+        if waits:  # nothing more until the answer (2.5 completes the call's turn at once)
+            assert kinds(seen) == (["turn_complete"] if model == M25 else []), (behavior, model)
+        else:  # the turn goes on to its end without waiting for the answer
+            assert kinds(seen) == ["generation_complete", "turn_complete"], (behavior, model)
 
 
 async def test_resumption_by_handle_restores_the_context() -> None:

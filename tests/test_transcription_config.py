@@ -24,9 +24,10 @@ from gemini_live_interrupt import (
 from gemini_live_interrupt._config import (
     INPUT,
     OUTPUT,
+    declared_behaviors,
     missing_transcription,
     missing_warning,
-    non_blocking_functions,
+    non_blocking_by_default,
     with_transcription,
 )
 from gemini_live_interrupt.testing import FakeLiveServer
@@ -295,17 +296,28 @@ async def test_barge_in_without_transcription_in_the_config_still_has_heard() ->
     assert f"<<<{record.heard}>>>" in (record.prompt or "")
 
 
-def test_non_blocking_functions_are_read_from_any_spelling_of_the_config() -> None:
+def test_function_behaviors_are_read_from_any_spelling_of_the_config() -> None:
     declared = types.FunctionDeclaration(name="search", behavior=types.Behavior.NON_BLOCKING)
     configs: list[Any] = [
         {"tools": [{"function_declarations": [{"name": "search", "behavior": "NON_BLOCKING"},
-                                              {"name": "weather"}]}]},
+                                              {"name": "weather", "behavior": "BLOCKING"},
+                                              {"name": "time"}]}]},
         {"tools": [{"functionDeclarations": [{"name": "search", "behavior": "non_blocking"},
-                                             {"name": "weather", "behavior": "BLOCKING"}]}]},
+                                             {"name": "weather", "behavior": "BLOCKING"},
+                                             {"name": "time"}]}]},
         types.LiveConnectConfig(tools=[types.Tool(function_declarations=[
-            declared, types.FunctionDeclaration(name="weather")])]),
+            declared, types.FunctionDeclaration(name="weather", behavior=types.Behavior.BLOCKING),
+            types.FunctionDeclaration(name="time")])]),
     ]
     for config in configs:
-        assert non_blocking_functions(config) == {"search"}, config
-    assert non_blocking_functions(None) == frozenset()
-    assert non_blocking_functions({"tools": [print]}) == frozenset()  # a callable declares none
+        assert declared_behaviors(config) == {"search": "NON_BLOCKING", "weather": "BLOCKING"}
+    assert declared_behaviors(None) == {}
+    assert declared_behaviors({"tools": [print]}) == {}  # a callable declares none
+
+
+def test_undeclared_functions_are_non_blocking_from_gemini_38_on() -> None:
+    assert non_blocking_by_default("gemini-3.8-live")
+    assert non_blocking_by_default("models/gemini-3.8-live-extended-thinking")
+    assert not non_blocking_by_default("gemini-3.1-flash-live-preview")
+    assert not non_blocking_by_default("gemini-2.5-flash-native-audio-preview-12-2025")
+    assert not non_blocking_by_default("my-tuned-model") and not non_blocking_by_default(None)

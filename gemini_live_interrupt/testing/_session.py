@@ -147,6 +147,7 @@ class ServerSession:
         self._handles = 0
         self._calls = 0
         self._open_calls: dict[str, str] = {}  # NON_BLOCKING calls not answered yet: id -> name
+        self._behaviors: dict[str, str] = {}  # the setup's declared function behaviors
         self._tone = ToneGenerator()
 
     # -- the transport's interface -----------------------------------------------------------
@@ -272,6 +273,10 @@ class ServerSession:
         if isinstance(silence_ms, int | float) and silence_ms > 0:
             self._vad.silence_seconds = silence_ms / 1000  # the client's choice, as the service
         self.barge_in_enabled = field(ric, "activity_handling") != "NO_INTERRUPTION"
+        self._behaviors = {
+            str(field(d, "name")): str(field(d, "behavior")).upper()
+            for tool in field(data, "tools") or () if isinstance(tool, dict)
+            for d in field(tool, "function_declarations") or () if field(d, "behavior")}
         resumption = field(data, "session_resumption")
         self.resumption = resumption is not None
         handle = field(resumption, "handle") if isinstance(resumption, dict) else None
@@ -417,7 +422,10 @@ class ServerSession:
         if scheduling == "SILENT":
             return
         reply = self._reply
-        if scheduling == "INTERRUPT" and reply is not None and reply.phase == "speaking":
+        if scheduling == "INTERRUPT" and reply is not None and reply.phase in (
+                "speaking", "playing", "holding"):
+            # Assumed: a turn whose turnComplete is still held (its audio still playing) is
+            # as ongoing as one still generating.
             self._finish(reply, interrupted=True, by_user=False)
         self._request("tool_response")
 
@@ -596,17 +604,30 @@ class ServerSession:
         self._hidden.clear()
         answer = self.script.next_reply(seen)
         if isinstance(answer, ToolCall):
-            if not answer.blocking:
-                # The model goes on while the tool runs: the call, then its words, one turn.
-                self._open_calls[self._send_call(answer)] = answer.name
-                self._speak(reply, answer.say, seen, now)
-            elif answer.say:
+            if answer.say:
                 reply.then_call = answer
                 self._speak(reply, answer.say, seen, now)
-            else:
+            elif self._blocks(answer):
                 self._call(reply, answer)
+            else:
+                # A NON_BLOCKING call and nothing said: the call is the whole turn.
+                self._open_calls[self._send_call(answer)] = answer.name
+                self._turn_complete(reply)
+                self._reply = None
+                self._changed()
+                if self._pending:
+                    self._request(self._pending.popleft())
             return
         self._speak(reply, answer, seen, now)
+
+    def _blocks(self, call: ToolCall) -> bool:
+        """Whether the model waits for ``call``'s answer."""
+        if call.blocking is not None:
+            return call.blocking
+        declared = self._behaviors.get(call.name)
+        if declared in ("BLOCKING", "NON_BLOCKING"):
+            return declared == "BLOCKING"
+        return not self.quirks.tools_non_blocking_by_default
 
     def _send_call(self, call: ToolCall) -> str:
         """Send ``toolCall`` for ``call``; returns its id."""
@@ -711,11 +732,19 @@ class ServerSession:
                 reply.timer = self._at(reply.t0 + reply.late + reply.plan[reply.step][0] / speed,
                                        self._step)
                 return
-        if reply.then_call is not None:
+        call = reply.then_call
+        if call is not None and self._blocks(call):
             # Assumed: the call follows the words before it with no generationComplete (the
             # generation goes on after the tool's answer).
             self._spoke_before_call(reply, now)
             return
+        if call is not None:
+            # A NON_BLOCKING call ends what the model says and the turn goes on to its end
+            # without waiting (livekit-plugins-google 1.8.9 takes a toolCall as the end of its
+            # generation, and drops one that comes before any output: "received tool call but
+            # no active generation").
+            reply.then_call = None
+            self._open_calls[self._send_call(call)] = call.name
         self._send({"serverContent": {"generationComplete": True}})
         # The turn plays out in real time from its first chunk (later where the output paused
         # longer than what was queued); the service waits for that before turnComplete (SDK

@@ -32,9 +32,11 @@ class ToolCall:
     ``toolResponse``, then speaks the next reply in the same model turn. With ``say``, the
     model first speaks it in that turn ("Let me check."), then calls the function.
 
-    ``blocking=False``: a NON_BLOCKING call (3.8 declares tools so by default, reported by
-    livekit-plugins-google 1.8.9): the model sends the call, speaks ``say`` and ends its turn
-    without waiting. The response's ``scheduling`` places the answer (SDK docstring,
+    ``blocking``: ``None`` (the default) as the function is declared in the setup's tools
+    (``behavior``), and when it is not, as the model runs undeclared functions
+    (``Quirks.tools_non_blocking_by_default``); ``True`` or ``False`` whatever the setup says.
+    A NON_BLOCKING call: the model speaks ``say``, sends the call and ends its turn without
+    waiting. The response's ``scheduling`` places the answer (SDK docstring,
     ``FunctionResponseScheduling``): ``WHEN_IDLE`` (the default) after the turn being spoken,
     ``INTERRUPT`` cuts that turn (``interrupted``, ``turnComplete``) and answers at once,
     ``SILENT`` only adds the result to the context. A response with ``willContinue: true``
@@ -44,13 +46,14 @@ class ToolCall:
     name: str
     args: dict[str, Any] = field(default_factory=dict)
     say: str = ""
-    blocking: bool = True
+    blocking: bool | None = None
 
     def __post_init__(self) -> None:
         if not isinstance(self.say, str):
             raise TypeError(f"ToolCall.say must be a str, got {type(self.say).__name__}")
-        if not isinstance(self.blocking, bool):
-            raise TypeError(f"ToolCall.blocking must be a bool, got {type(self.blocking).__name__}")
+        if self.blocking is not None and not isinstance(self.blocking, bool):
+            raise TypeError(
+                f"ToolCall.blocking must be a bool or None, got {type(self.blocking).__name__}")
 
 
 Reply: TypeAlias = "str | ToolCall"
@@ -163,6 +166,11 @@ class Quirks:
             google-adk 2.13 (``gemini_llm_connection.py``: "Other models (e.g. 2.5-pro,
             native-audio) send turn_complete after tool calls"; ADK runs the tool only then);
             3.x sends none until the tool response (same source; google/adk-python#5407).
+        tools_non_blocking_by_default: a function whose declaration gives no ``behavior`` runs
+            NON_BLOCKING (3.8: "The 3.8 Live family flipped the default: function calls
+            execute NON_BLOCKING unless the declaration explicitly asks for BLOCKING",
+            pipecat-ai 1.14 ``gemini_live/llm.py``; livekit-plugins-google 1.8.9 declares
+            NON_BLOCKING on 3.8).
         input_transcription_whole: one ``inputTranscription`` per utterance holding all of it,
             ``input_lag`` after the speech ended, instead of one per word as it is spoken.
             Reported for 3.x by google-adk 2.13 (``gemini_llm_connection.py``: "Gemini 3.x Live
@@ -217,6 +225,7 @@ class Quirks:
     client_content_waits_for_input: bool = False
     silent_content_skips_audio_answer: bool = True
     tool_call_turn_complete: bool = True
+    tools_non_blocking_by_default: bool = False
     input_transcription_whole: bool = False
     input_transcription_finished: bool = False
     hold_turn_complete: bool = False
@@ -266,4 +275,5 @@ class Quirks:
             tool_call_turn_complete=False,
             input_transcription_whole=True,
             client_content_interrupts="3.8" in name,
+            tools_non_blocking_by_default="3.8" in name,
         )

@@ -32,11 +32,12 @@ OUTPUT_RATE = 24000  # the Live API's audio
 CHUNK = 0.05  # LiveKit re-chunks input into 50 ms frames (realtime_api.py:511-516)
 
 
-def realtime_model(server: FakeLiveServer, model: str) -> RealtimeModel:
+def realtime_model(server: FakeLiveServer, model: str, **options: Any) -> RealtimeModel:
     """The plugin pointed at the server the way a user points it at an endpoint: ``api_key`` and
     ``http_options`` (base_url + TLS context), which RealtimeSession passes to its own
-    ``google.genai.Client`` (realtime_api.py:526-542)."""
-    return RealtimeModel(model=model, api_key="fake-key", http_options=server.http_options)
+    ``google.genai.Client`` (realtime_api.py:526-542); ``options`` are RealtimeModel's."""
+    return RealtimeModel(model=model, api_key="fake-key", http_options=server.http_options,
+                         **options)
 
 
 @dataclass

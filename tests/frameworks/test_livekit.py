@@ -218,7 +218,13 @@ async def test_a_tool_the_agent_runs_after_saying_it_will(model_name: str) -> No
     """An ``AgentSession`` whose agent has a ``function_tool``: asked by voice, the model says
     "Let me check." and calls it in that turn; LiveKit runs it and sends its answer, and the
     model answers (on 2.5 in a turn of its own, on 3.x in the same one). With the shim on,
-    the session sees the tool's answer go out and keeps the question whole before both."""
+    the session sees the tool's answer go out and keeps the question whole before both.
+
+    A blocking tool on both (``tool_behavior=BLOCKING``: LiveKit declares tools NON_BLOCKING
+    on 3.8 by default, and with that default against the offline server it cancels its own
+    speech, "speech not done in time after interruption", and answers the tool ``SILENT``, so
+    no reply comes: not explained yet, see docs/frameworks.md)."""
+    from google.genai import types
     from livekit.agents import Agent, AgentSession, function_tool
 
     enable(RECIPE_SPEED)
@@ -238,8 +244,8 @@ async def test_a_tool_the_agent_runs_after_saying_it_will(model_name: str) -> No
     async with FakeLiveServer(replies=replies, speed=RECIPE_SPEED,
                               user_transcripts=[question], **SERVER) as server:
         agent_session = AgentSession(
-            llm=realtime_model(server, model_name), vad=None,
-            turn_handling={"turn_detection": "realtime_llm"}, aec_warmup_duration=None)
+            llm=realtime_model(server, model_name, tool_behavior=types.Behavior.BLOCKING),
+            vad=None, turn_handling={"turn_detection": "realtime_llm"}, aec_warmup_duration=None)
         mic = MicInput(speed=server.speed)
         sink = SpeakerOutput(speed=RECIPE_SPEED)
         await sink.start()

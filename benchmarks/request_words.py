@@ -19,9 +19,9 @@ is over. Per model family and barge-in point it prints:
 ``--interim`` turns on the server's interim input transcription (SDK 3.4's
 ``interimInputTranscription``, off by default: its shape is assumed), on the family's quirks.
 ``--tool`` first has the user ask "What is the weather in Paris?" by voice and the model say
-"Let me check.", call a tool and, once the app has answered it, say "Clear skies." (on 3.x in
-the same turn); "split" counts runs whose history does not hold that question whole as its
-first user entry.
+"Let me check.", call a tool (declared BLOCKING) and, once the app has answered it, say "Clear
+skies." (on 3.x in the same turn); "split" counts runs whose history does not hold that
+question whole as its first user entry.
 
     python benchmarks/request_words.py [--seeds 40] [--words 4 6 9] [--speed 10] [--interim]
                                        [--tool]

@@ -247,8 +247,9 @@ class Core:
 
     def tool_responded(self, ids: Iterable[str], now: float,
                        scheduling: Sequence[str] = ()) -> list[Action]:
-        """The app answered these tool calls (``scheduling``: each NON_BLOCKING answer's,
-        upper case): a note waiting for them may be due."""
+        """The app answered these tool calls (``scheduling``: each answer's, upper case, for a
+        NON_BLOCKING function, ``""`` for a blocking one): a note waiting for them may be
+        due."""
         self._tools.difference_update(ids)
         self._tracker.tool_answered(scheduling)
         return self.poll(now)

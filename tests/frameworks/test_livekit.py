@@ -221,9 +221,9 @@ async def test_a_tool_the_agent_runs_after_saying_it_will(model_name: str) -> No
     the session sees the tool's answer go out and keeps the question whole before both.
 
     A blocking tool on both (``tool_behavior=BLOCKING``: LiveKit declares tools NON_BLOCKING
-    on 3.8 by default, and with that default against the offline server it cancels its own
-    speech, "speech not done in time after interruption", and answers the tool ``SILENT``, so
-    no reply comes: not explained yet, see docs/frameworks.md)."""
+    on 3.8 by default, and with that default the question's input transcription, which comes
+    whole after the call, starts a new generation in the plugin that interrupts the tool's
+    speech, and LiveKit answers the tool ``SILENT``: see docs/frameworks.md)."""
     from google.genai import types
     from livekit.agents import Agent, AgentSession, function_tool
 

@@ -27,32 +27,35 @@ Each message is one region: the app's ``anext()`` on ``receive()`` (the SDK's JS
 parse, and for the wrapped arm the session's bookkeeping) plus three event-loop turns, so the
 background tasks a message starts (the note) run and are counted with it. The fixed cost of a
 region (the client requests through ctypes and the three loop turns, measured on empty regions)
-is subtracted. Each arm runs in its own valgrind process (``PYTHONHASHSEED=0``), replays every
-stream once uninstrumented to warm caches, then once measured, after ``gc.collect(); gc.freeze()``
-(collections of the young generations still count where they happen). The counts are exact
-and two runs of an arm agree to 0.002 %, but the heap's layout when the process starts (how
-pymalloc's pools and the C allocator's bins are filled, where the attribute names the type
-cache hashes by address land: a few more objects, a longer environment or path) moves a
-wrapper's count by 1-4 k instructions a message, as much as a real change. So every worker
-gets the same small environment but for its length, and each arm runs in ``--layouts``
-processes (3; CI uses 8), each with an environment of another length (copied into the heap at
-start-up, before any object of ours, as a venv's paths are: with one length for all, one venv
-read 1.014 where a clean clone read 1.016, and a few bytes more of environment and script path
-moved a six-layout mean by 0.0014) and first allocating a different number of small and large
-objects; the figures are their mean, and the spread of the per-layout ratios is printed. The
-session's clock is a virtual one that follows the stream (the frames' audio times), so its
-playback estimate, and the note's text, are the same on every run.
+is subtracted. The counts are exact and two runs of a process agree to 0.002 %, but the heap's
+state moves the SDK's own parse by 1-4 k instructions a message: how pymalloc's pools and the C
+allocator's bins are filled, and where the attribute names and type version tags that CPython's
+type cache hashes by land (a pydantic read misses it or not). When each arm ran in a process of
+its own, that state differed between the arms as well as between runs, so any change to the
+package (unused functions too) moved the ratio by up to 0.003, and a clean clone read 0.002
+above a venv for the same code. So both arms run in **one** process (``PYTHONHASHSEED=0``),
+with the package imported before either and both warmed up (every stream replayed once
+uninstrumented), then measured in turn after ``gc.collect(); gc.freeze()`` (collections of the
+young generations still count where they happen), the order reversed every other process; the
+bare arm is then the SDK in the same process a user's app is, less the session's work a
+message. ``--layouts`` such processes (3; CI uses 8) each start the heap in another state (an
+environment of another length, copied into the heap at start-up; a different number of small
+and large objects and of classes allocated before anything is imported) and the figures are
+their mean, with the spread of the per-layout ratios. ``--control`` replays the bare SDK a
+second time in each process: its ratio to the first (1.000, layouts within ±0.002) is the
+noise floor. The session's clock is a virtual one that follows the stream (the frames' audio
+times), so its playback estimate, and the note's text, are the same on every run.
 
 With ``--orig-python`` (a venv holding ``gemini-live-interrupt==0.1.0`` and the same
 google-genai), that package's ``enable_interrupt_resume()`` patch is measured the same way, its
-bare arm in its own venv.
+bare arm in the same processes, in its own venv (the patch is enabled for its rounds only).
 
 Needs valgrind (with ``valgrind/callgrind.h``) and gcc: the client requests are inline-asm
 macros, so ``callgrind_regions.c`` is compiled at run time into a small library for ctypes.
 
     python benchmarks/instructions.py [--check 1.03] [--check-flag 790000]
         [--orig-python /tmp/v010/bin/python]
-        [--layouts 3] [--streams "spoken turn,long turn,barge-ins"]
+        [--layouts 3] [--rounds 1] [--control] [--streams "spoken turn,long turn,barge-ins"]
 
 ``--check R`` exits 1 when the spoken turn's instructions wrapped/bare exceed ``R``;
 ``--check-flag N`` when the session's own count from the flag to the note's send (barge-ins
@@ -223,6 +226,7 @@ class Regions:
         self.lib = ctypes.CDLL(lib_path) if lib_path else None
         self.on = bool(self.lib and self.lib.glc_running_on_valgrind())
         self.active = False
+        self.arm = ""  # the arm being replayed: the first field of every part's name
 
     def start_instrumentation(self) -> None:
         if self.on:
@@ -238,7 +242,7 @@ class Regions:
     def dump(self, name: str) -> None:
         if self.on and self.active:
             assert self.lib is not None
-            self.lib.glc_dump(name.encode())
+            self.lib.glc_dump(f"{self.arm}|{name}".encode())
 
 
 class ReplayWebSocket:
@@ -387,39 +391,66 @@ _LAYOUT: list[bytes] = []
 async def worker(args: argparse.Namespace) -> None:
     # Objects kept alive before anything else is loaded, so each layout starts the heap in
     # another state: small ones of every size (pymalloc's pools and arenas, and so where the
-    # names the type cache hashes by address land), and large ones (the C allocator's bins,
-    # which the frames' buffers go through).
+    # names the type cache hashes by address land), large ones (the C allocator's bins, which
+    # the frames' buffers go through), and classes looked up once (each takes a type version
+    # tag, which the type cache hashes with the name: the SDK's classes get other tags).
     _LAYOUT.extend(b"x" * (i % 500) for i in range(args.layout * 1999))
     _LAYOUT.extend(b"x" * (600 + (i * 331) % 7000) for i in range(args.layout * 13))
+    for i in range(args.layout * 37):
+        kind = type(f"_Layout{i}", (), {})
+        getattr(kind, "__doc__", None)
+        _LAYOUT.append(kind)
     from google import genai
 
-    arm = args.worker
-    if arm == "v010":
-        import gemini_live_interrupt as orig  # 0.1.0, in its own venv
-
-        orig.enable_interrupt_resume()
+    # Both arms run in this process, on the same heap, with the package under test imported
+    # before either: what differs between them is the receive path, not the process's state.
+    arms = args.worker.split(",")
+    if "v010" not in arms:
+        # This checkout's package, whichever one the venv has installed.
+        sys.path.insert(0, os.path.dirname(HERE))
+    import gemini_live_interrupt as package  # or 0.1.0, in its own venv
     api_client = genai.Client(api_key="replay")._api_client
     regions = Regions(args.lib)
     all_streams = streams(args)
-    for name, frames in all_streams.items():  # warm-up, uninstrumented
-        await play(name, frames, arm, api_client, regions)
-    if arm == "ours":
-        # The replay repeats its words, so the warm-up taught the session every one: forget
-        # them, as a conversation's new words are (their weights are computed at a barge-in).
-        from gemini_live_interrupt import _timeline
 
-        _timeline._weight.cache_clear()
-        _timeline._syllables.cache_clear()
+    async def play_arm(arm: str) -> dict[str, int]:
+        notes: dict[str, int] = {}
+        if arm == "v010":
+            package.enable_interrupt_resume()
+        try:
+            for name, frames in all_streams.items():
+                if regions.active:
+                    gc.collect()
+                    gc.freeze()
+                notes[name] = await play(name, frames, arm, api_client, regions)
+        finally:
+            if arm == "v010":
+                package.disable_interrupt_resume()
+        return notes
+
+    for arm in arms:  # warm-up, uninstrumented
+        await play_arm(arm)
     regions.start_instrumentation()
-    regions.active = True
-    notes: dict[str, int] = {}
-    for name, frames in all_streams.items():
-        gc.collect()
-        gc.freeze()
-        notes[name] = await play(name, frames, arm, api_client, regions)
-    regions.active = False
-    print(json.dumps({"arm": arm, "notes": notes, "genai": genai.__version__,
-                      "python": sys.version.split()[0]}))
+    notes: dict[str, dict[str, int]] = {}
+    # Each round runs the arms in turn, the order reversed every other round and layout (the
+    # heap drifts as the process runs: neither arm always goes first).
+    for r in range(args.rounds):
+        order = arms if (r + args.layout) % 2 == 0 else arms[::-1]
+        for arm in order:
+            if arm == "ours":
+                # The replay repeats its words, so the warm-up (and an earlier round) taught
+                # the session every one: forget them, as a conversation's new words are (their
+                # weights are computed at a barge-in).
+                from gemini_live_interrupt import _timeline
+
+                _timeline._weight.cache_clear()
+                _timeline._syllables.cache_clear()
+            regions.active = True
+            regions.arm = arm
+            notes[arm] = await play_arm(arm)
+            regions.active = False
+    print(json.dumps({"arms": arms, "notes": notes, "genai": genai.__version__,
+                      "python": sys.version.split()[0], "rounds": args.rounds}))
 
 
 # --- the driver ------------------------------------------------------------------------------
@@ -435,65 +466,72 @@ def build_lib(tmp: str) -> str:
     return lib
 
 
-def parse_parts(path: str) -> dict[tuple[str, str], tuple[int, int]]:
-    """{(stream, kind): (messages, instructions)} from a callgrind output of named dumps."""
-    out: dict[tuple[str, str], tuple[int, int]] = {}
+def parse_parts(path: str) -> dict[str, dict[tuple[str, str], tuple[int, int]]]:
+    """{arm: {(stream, kind): (messages, instructions)}} from a callgrind output of named
+    dumps."""
+    out: dict[str, dict[tuple[str, str], tuple[int, int]]] = {}
     name: str | None = None
     with open(path) as f:
         for line in f:
             if line.startswith("desc: Trigger: Client Request: "):
                 name = line.split(": ", 3)[3].strip()
             elif line.startswith(("totals:", "summary:")) and name is not None:
-                stream, kind, count = name.rsplit("|", 2)
+                arm, rest = name.split("|", 1)
+                stream, kind, count = rest.rsplit("|", 2)
                 ir = int(line.split()[1])
-                n, total = out.get((stream, kind), (0, 0))
-                out[(stream, kind)] = (n + int(count), total + ir)
+                parts = out.setdefault(arm, {})
+                n, total = parts.get((stream, kind), (0, 0))
+                parts[(stream, kind)] = (n + int(count), total + ir)
                 name = None  # one figure per part (summary and totals agree)
     return out
 
 
-def run_arms(arms: list[tuple[str, str, str]], lib: str, tmp: str,
+def run_arms(groups: list[tuple[str, str, dict[str, str]]], lib: str, tmp: str,
              args: argparse.Namespace) -> dict[str, list[dict[str, Any]] | str]:
-    """Run each (label, python, arm) under callgrind, once per heap layout, ``nproc`` at a
-    time; parse what they counted."""
-    jobs = [(label, python, arm, layout) for layout in range(args.layouts)
-            for label, python, arm in arms]
-    running: list[tuple[str, str, subprocess.Popen[str]]] = []
+    """Run each group (python, its arms joined by commas, {arm: label}) under callgrind,
+    once per heap layout, ``nproc`` at a time; parse what they counted, by label."""
+    jobs = [(python, arms, labels, layout) for layout in range(args.layouts)
+            for python, arms, labels in groups]
+    running: list[tuple[dict[str, str], str, subprocess.Popen[str]]] = []
     results: dict[str, list[dict[str, Any]] | str] = {}
 
-    def finish(label: str, out: str, proc: subprocess.Popen[str]) -> None:
-        stdout, stderr = proc.communicate(timeout=1800)
+    def finish(labels: dict[str, str], out: str, proc: subprocess.Popen[str]) -> None:
+        stdout, stderr = proc.communicate(timeout=3600)
         if proc.returncode != 0:
             tail = [ln for ln in stderr.strip().splitlines() if not ln.startswith("==")][-3:]
-            results[label] = f"failed ({proc.returncode}): {' | '.join(tail)}"
+            for label in labels.values():
+                results[label] = f"failed ({proc.returncode}): {' | '.join(tail)}"
             return
         info = json.loads(stdout.strip().splitlines()[-1])
-        info["parts"] = parse_parts(out)
+        parts = parse_parts(out)
         os.unlink(out)
-        done = results.setdefault(label, [])
-        if isinstance(done, list):
-            done.append(info)
+        for arm, label in labels.items():
+            if arm not in parts:
+                continue
+            done = results.setdefault(label, [])
+            if isinstance(done, list):
+                done.append({**info, "parts": parts[arm], "notes": info["notes"][arm]})
 
-    for label, python, arm, layout in jobs:
+    for python, arms, labels, layout in jobs:
         if len(running) >= (os.cpu_count() or 1):
             finish(*running.pop(0))
-        out = os.path.join(tmp, f"callgrind.{label}.{layout}.out")
+        out = os.path.join(tmp, f"callgrind.{arms}.{layout}.out")
         cmd = ["valgrind", "--tool=callgrind", "--instr-atstart=no", "--collect-atstart=no",
                "--dump-line=no", "--dump-instr=no", "--combine-dumps=yes",
                f"--callgrind-out-file={out}", python, os.path.abspath(__file__),
-               "--worker", arm, "--lib", lib, "--layout", str(layout),
+               "--worker", arms, "--lib", lib, "--layout", str(layout),
+               "--rounds", str(args.rounds),
                "--streams", args.streams, "--spoken-words", str(args.spoken_words),
                "--long-words", str(args.long_words), "--barge-ins", str(args.barge_ins)]
         # The same small environment for every worker, whatever the caller's: the process's
         # environment is copied into its heap at start-up, and a larger one moved the spoken
-        # turn's ratio by up to 0.004 (the addresses the type cache hashes by, the C
-        # allocator's bins). The venv's and the repository's paths still differ between
-        # machines: the layouts vary the environment's length too, and spread over the rest.
+        # turn's ratio by up to 0.004 when the arms ran in processes of their own. The
+        # layouts vary its length too.
         env = {"PYTHONHASHSEED": "0", "LANG": "C.UTF-8", "PATH": "/usr/bin:/bin",
                "LAYOUT": "x" * (layout * 997 % 4096)}
         # The 0.1.0 venv runs from "/" so the repo's package cannot shadow its own.
-        cwd = "/" if label.startswith("0.1.0") else os.path.dirname(HERE)
-        running.append((label, out, subprocess.Popen(
+        cwd = "/" if "v010" in arms else os.path.dirname(HERE)
+        running.append((labels, out, subprocess.Popen(
             cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=cwd)))
     for job in running:
         finish(*job)
@@ -518,6 +556,7 @@ class Counts:
         sends: dict[str, float] = {}
         before: dict[str, float] = {}
         bases: dict[str, float] = {}
+        runs = sum(info["rounds"] for info in infos)
         for info in infos:
             parts: dict[tuple[str, str], tuple[int, int]] = info["parts"]
             base = {s: ir / n for (s, k), (n, ir) in parts.items() if k == EMPTY_KIND}
@@ -527,7 +566,7 @@ class Counts:
                     continue
                 if kind in (NOTE_SEND, NOTE_BEFORE):  # in the message that caused the note,
                     shown = sends if kind == NOTE_SEND else before  # and shown apart
-                    shown[stream] = shown.get(stream, 0) + ir / len(infos)
+                    shown[stream] = shown.get(stream, 0) + ir / runs
                     kind = INTERRUPTED
                 cell = pooled.setdefault((stream, kind), [0, 0.0])
                 cell[0] += n
@@ -537,7 +576,7 @@ class Counts:
                 layouts.setdefault(stream, []).append(total)
             for stream, b in base.items():
                 bases.setdefault(stream, b)
-        return cls({k: (round(n / len(infos)), ir / n) for k, (n, ir) in pooled.items()},
+        return cls({k: (round(n / runs), ir / n) for k, (n, ir) in pooled.items()},
                    layouts, bases, sends, before)
 
     def total(self, stream: str) -> float:
@@ -568,9 +607,9 @@ def report(results: dict[str, list[dict[str, Any]] | str],
     orig = (Counts.of(ob), Counts.of(ow)) if isinstance(ob, list) and isinstance(ow, list) \
         else None
     bases = ", ".join(f"{s} {b.base[s]:,.0f}/{w.base[s]:,.0f}" for s in names)
-    print(f"instructions per message (callgrind Ir), mean of {len(bare)} heap layouts; python "
-          f"{bare[0]['python']}, google-genai {bare[0]['genai']}; fixed region cost subtracted "
-          f"(bare/wrapped): {bases}")
+    print(f"instructions per message (callgrind Ir), mean of {len(bare)} processes (each runs "
+          f"both arms); python {bare[0]['python']}, google-genai {bare[0]['genai']}; fixed "
+          f"region cost subtracted (bare/wrapped): {bases}")
     head = (f"{'stream / message':<36}{'n':>5}{'bare SDK':>11}{'wrapped':>11}{'extra':>11}"
             f"{'ratio':>7}")
     if orig:
@@ -619,13 +658,20 @@ def report(results: dict[str, list[dict[str, Any]] | str],
         print(line)
         if len(w.layouts[stream]) > 1:
             spread = [x / y for x, y in zip(w.layouts[stream], b.layouts[stream], strict=True)]
-            line = (f"{'  each heap layout (same code: the noise)':<63}"
+            line = (f"{'  each process (another heap state)':<63}"
                     f"{min(spread):.3f}-{max(spread):.3f}")
             if orig:
                 o = [x / y for x, y in zip(orig[1].layouts[stream], orig[0].layouts[stream],
                                            strict=True)]
                 line += f"{'':>6}{min(o):.3f}-{max(o):.3f}"
             print(line)
+    again = results.get("sdk again")
+    if isinstance(again, list):
+        a = Counts.of(again)
+        for stream in names:
+            spread = [x / y for x, y in zip(a.layouts[stream], b.layouts[stream], strict=True)]
+            print(f"control, {stream}: bare again/bare {ratio(a, b, stream):.4f} (layouts "
+                  f"{min(spread):.4f}-{max(spread):.4f})")
     audio = w.per_kind[("spoken turn", AUDIO)][1] - b.per_kind[("spoken turn", AUDIO)][1]
     text = (w.per_kind[("spoken turn", TRANSCRIPT)][1]
             - b.per_kind[("spoken turn", TRANSCRIPT)][1])
@@ -656,7 +702,13 @@ def main() -> None:
     ap.add_argument("--long-words", type=int, default=120)
     ap.add_argument("--barge-ins", type=int, default=4)
     ap.add_argument("--layouts", type=int, default=3,
-                    help="valgrind runs per arm, each starting its heap in another state")
+                    help="valgrind processes (each runs both arms), each starting its heap "
+                         "in another state")
+    ap.add_argument("--control", action="store_true",
+                    help="also replay the bare SDK a second time in each process: the "
+                         "bare/bare ratio (1 but for the noise)")
+    ap.add_argument("--rounds", type=int, default=1,
+                    help="replays of every stream per arm and process, the arms in turn")
     ap.add_argument("--streams", default=",".join(STREAMS),
                     help=f"comma-separated, of: {', '.join(STREAMS)}")
     ap.add_argument("--layout", type=int, default=0, help=argparse.SUPPRESS)
@@ -673,19 +725,21 @@ def main() -> None:
     if args.check_flag is not None and "barge-ins" not in args.streams.split(","):
         raise SystemExit("--check-flag needs the barge-ins stream")
     t0 = time.monotonic()
-    arms = [("sdk", sys.executable, "sdk"), ("ours", sys.executable, "ours")]
+    groups = [(sys.executable, "sdk,ours,sdk2" if args.control else "sdk,ours",
+               {"sdk": "sdk", "ours": "ours", "sdk2": "sdk again"})]
     if args.orig_python and os.path.exists(args.orig_python):
-        arms += [("0.1.0 sdk", args.orig_python, "sdk"), ("0.1.0", args.orig_python, "v010")]
+        groups.append((args.orig_python, "sdk,v010", {"sdk": "0.1.0 sdk", "v010": "0.1.0"}))
     with tempfile.TemporaryDirectory() as tmp:
         lib = build_lib(tmp)
-        results = run_arms(arms, lib, tmp, args)
+        results = run_arms(groups, lib, tmp, args)
     frames = streams(args)
     summary = {name: {k: sum(1 for f in fs if f.kind == k) for k in KINDS if any(
         f.kind == k for f in fs)} for name, fs in frames.items()}
     print(f"streams: {json.dumps(summary)}")
     ratios, flags = report(results, list(frames))
     valgrind = subprocess.run(["valgrind", "--version"], capture_output=True, text=True)
-    print(f"{valgrind.stdout.strip()}; {len(arms)} arms x {args.layouts} layouts in "
+    print(f"{valgrind.stdout.strip()}; {len(results)} arms x {args.layouts} layouts x "
+          f"{args.rounds} rounds in "
           f"{time.monotonic() - t0:.0f} s (nproc={os.cpu_count()})")
     if not (args.orig_python and os.path.exists(args.orig_python)):
         print(f"0.1.0: not run (no {args.orig_python or 'interpreter'})")

@@ -21,7 +21,7 @@ then it is finished: a record with ``injected=True``, or with the ``reason`` it 
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from ._events import Event, Resumable, ToolCall, ToolCallCancelled
@@ -119,10 +119,16 @@ class Core:
         max_history: how many ``(role, text)`` history entries to keep.
         history: entries to start from, oldest first (those of the conversation a resumed
             connection continues).
+        behaviors: each declared function's ``behavior`` (``"BLOCKING"`` or
+            ``"NON_BLOCKING"``), from the connect config.
+        non_blocking_by_default: whether a function declared without one is NON_BLOCKING
+            (the model's default: Gemini 3.8 and later).
     """
 
     def __init__(self, channel: Channel, policy: InjectionPolicy, *, max_history: int,
-                 history: Iterable[tuple[str, str]] = ()) -> None:
+                 history: Iterable[tuple[str, str]] = (),
+                 behaviors: Mapping[str, str] | None = None,
+                 non_blocking_by_default: bool = False) -> None:
         self.channel = channel
         self.policy = policy
         self._tracker = Tracker(max_history=max_history, history=history)
@@ -130,6 +136,8 @@ class Core:
         self._notes: dict[int, _Note] = {}  # unfinished notes by episode
         self._waiting: _Note | None = None  # the latest barge-in's note, until it is due
         self._tools: set[str] = set()
+        self._behaviors = dict(behaviors or {})
+        self._non_blocking_default = non_blocking_by_default
         self._watch: _Watch | None = None
         self.audio: Callable[[int, int, float], Sequence[Action] | None] = self._audio
         """Take a message that is one audio chunk of ``nbytes`` at ``rate`` Hz and nothing else:
@@ -245,11 +253,22 @@ class Core:
         self._route()
         return actions
 
-    def tool_responded(self, ids: Iterable[str], now: float,
-                       scheduling: Sequence[str] = ()) -> list[Action]:
-        """The app answered these tool calls (``scheduling``: each answer's, upper case, for a
-        NON_BLOCKING function, ``""`` for a blocking one): a note waiting for them may be
-        due."""
+    def tool_responded(self, answers: Iterable[tuple[str, str, str]], now: float) -> list[Action]:
+        """The app answered tool calls: each ``(call id, function name, scheduling)``, the
+        scheduling as the answer gave it, upper case, ``""`` when it gave none. A note waiting
+        for them may be due.
+
+        Scheduling places the model's reply for a NON_BLOCKING function only (its default
+        there is ``WHEN_IDLE``); a blocking call's answer is always awaited.
+        """
+        ids: list[str] = []
+        scheduling: list[str] = []
+        for call_id, name, when in answers:
+            ids.append(call_id)
+            behavior = self._behaviors.get(name)
+            non_blocking = (behavior == "NON_BLOCKING" if behavior
+                            else self._non_blocking_default)
+            scheduling.append((when or "WHEN_IDLE") if non_blocking else "")
         self._tools.difference_update(ids)
         self._tracker.tool_answered(scheduling)
         return self.poll(now)

@@ -134,8 +134,6 @@ class InterruptAwareSession(_SessionBase):
         found = kwargs.get("model")
         self.model: str | None = model or (found if isinstance(found, str) else None)
         self._instruction = instruction_text(kwargs.get("config"))
-        self._behaviors = declared_behaviors(kwargs.get("config"))
-        self._non_blocking_default = non_blocking_by_default(self.model)
         warn_missing_transcription(kwargs)
         policy = policy or InjectionPolicy()
         self.policy = dataclasses.replace(
@@ -145,7 +143,9 @@ class InterruptAwareSession(_SessionBase):
         # A connection that resumes a conversation this process had goes on with its history.
         resumes = resumption_handle(kwargs.get("config"))
         self._core = Core(self.policy.channel, self.policy, max_history=max_history,
-                          history=HISTORIES.get(resumes) if resumes else ())
+                          history=HISTORIES.get(resumes) if resumes else (),
+                          behaviors=declared_behaviors(kwargs.get("config")),
+                          non_blocking_by_default=non_blocking_by_default(self.model))
         self._handle: str | None = None  # the latest this session filed in HISTORIES
         self.playback = Playback(self._core, connected=False)
         """Report what the speaker has played: ``session.playback.played(nbytes=...)``."""
@@ -292,17 +292,8 @@ class InterruptAwareSession(_SessionBase):
         await self.raw.send_tool_response(function_responses=function_responses)
         items = (function_responses if isinstance(function_responses, Sequence)
                  else [function_responses])
-        answers = [_tool_answer(r) for r in items]
-        # Scheduling places the model's reply for NON_BLOCKING functions only (the default
-        # there is WHEN_IDLE); "" stands for a blocking call's answer.
-        scheduling = [(when or "WHEN_IDLE") if self._non_blocking(name) else ""
-                      for _, name, when in answers]
-        self._dispatch(self._core.tool_responded(
-            [call_id for call_id, _, _ in answers], self.clock(), scheduling))
-
-    def _non_blocking(self, name: str) -> bool:
-        behavior = self._behaviors.get(name)
-        return behavior == "NON_BLOCKING" if behavior else self._non_blocking_default
+        self._dispatch(self._core.tool_responded([_tool_answer(r) for r in items],
+                                                 self.clock()))
 
     # --- what the app sees -----------------------------------------------------------------
 

@@ -85,6 +85,10 @@ class ToolReplies:
                 asks = True  # silent since the call: the reply opens a turn
         return asks
 
+    def cut_seen(self) -> None:
+        """The ``interrupted`` an ``INTERRUPT`` answer (or the session's note) caused came."""
+        self.cut_held = False
+
     def turn_started(self) -> None:
         """A model turn opened: what was pending for it is placed."""
         self._at_call = None

@@ -640,7 +640,8 @@ class Tracker:
             # Our own note or the app's tool answer cut the generation (no user speech since
             # it left): keep what was heard of the cut turn, but this is no barge-in and
             # wants no note of its own.
-            self._app_cut = self._tools.cut_held = False
+            self._app_cut = False
+            self._tools.cut_seen()
             if self._turn is not None and not self._turn.complete:
                 self._cut(self._turn, now)
             return None

@@ -108,8 +108,24 @@ def test_a_note_waits_for_an_unanswered_tool_call() -> None:
     run(c, (0, out("Story")), (1, [ToolCall(("c1",))]), (1.0, INTERRUPTED))
     assert c.deadline is None  # nothing can leave before the tool response
     assert sends(c.poll(5.0)) == []
-    (send,) = sends(c.tool_responded(["c1"], 5.0))
+    (send,) = sends(c.tool_responded([("c1", "lookup", "")], 5.0))
     assert send.barge_in.episode == 1
+
+
+@pytest.mark.parametrize(("behaviors", "by_default", "the_apps"), [
+    ({"lookup": "NON_BLOCKING"}, False, True),  # declared so: its scheduling counts
+    ({}, True, True),  # undeclared, on a model whose functions are NON_BLOCKING by default
+    ({"lookup": "BLOCKING"}, True, False),  # declared blocking: the scheduling is ignored
+    ({}, False, False),  # undeclared, blocking by default
+])
+def test_an_interrupt_scheduled_answer_cuts_the_model_only_for_a_non_blocking_function(
+        behaviors: dict[str, str], by_default: bool, the_apps: bool) -> None:
+    c = Core("client_content", InjectionPolicy(), max_history=4, behaviors=behaviors,
+             non_blocking_by_default=by_default)
+    run(c, (0, out("Let me check")), (0.5, [ToolCall(("c1",))]), (0.6, out(" while I look")))
+    c.tool_responded([("c1", "lookup", "INTERRUPT")], 1.0)
+    run(c, (1.1, INTERRUPTED))
+    assert c.episode == (0 if the_apps else 1)  # the app's cut is no barge-in
 
 
 # --- how each barge-in ends: exactly one record ------------------------------------------------
@@ -184,7 +200,7 @@ def test_a_note_sent_after_the_answer_began_still_carries_what_the_user_said() -
     run(c, (0, out("Story")), (0.5, [ToolCall(("c1",))]), (1, INTERRUPTED),
         (1.5, inp("What about")), (1.6, inp(" dragons?")), (1.8, out("Dragons")))
     assert ("user", "What about dragons?") in c.history
-    (send,) = sends(c.tool_responded(["c1"], 2.0))
+    (send,) = sends(c.tool_responded([("c1", "lookup", "")], 2.0))
     assert send.barge_in.user_text == "What about dragons?"
 
 

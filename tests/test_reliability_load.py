@@ -107,7 +107,7 @@ def test_core_invariants(
                     assert_routed(core)
             later.clear()
         if respond:
-            take(core.tool_responded(["t"], now))
+            take(core.tool_responded([("t", "lookup", "")], now))
         assert len(core.history) <= cap
         assert_routed(core)
     for episode in later:  # notes whose send was still going: some finish after newer ones

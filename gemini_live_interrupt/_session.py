@@ -617,10 +617,20 @@ class InterruptAwareSession(_SessionBase):
 
 def _tool_answer(response: types.FunctionResponseOrDict) -> tuple[str, str, str]:
     """A tool answer's call id, function name and scheduling (its upper-case name, "" when
-    not given)."""
+    not given).
+
+    The scheduling is the SDK's ``FunctionResponse.scheduling``, or else a ``"scheduling"``
+    key of the response itself, where the Live API's tool guide puts it
+    (https://ai.google.dev/gemini-api/docs/live-tools, "Asynchronous function calling":
+    ``response={"result": "ok", "scheduling": "INTERRUPT"}``; pipecat sends it so).
+    """
     if isinstance(response, dict):
         call_id, name, when = response.get("id"), response.get("name"), response.get("scheduling")
+        result = response.get("response")
     else:
         call_id, name, when = response.id, response.name, response.scheduling
+        result = response.response
+    if not when and isinstance(result, dict):
+        when = result.get("scheduling")
     when = getattr(when, "value", when)  # a FunctionResponseScheduling, or its name
     return str(call_id or ""), str(name or ""), str(when).upper() if when else ""

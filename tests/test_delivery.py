@@ -142,8 +142,8 @@ class ToolReceiver(Receiver):
     a NON_BLOCKING call), or, with ``hold``, keeps it until ``answer()``."""
 
     def __init__(self, session: Any, scheduling: str | None = None, *,
-                 hold: bool = False) -> None:
-        self.scheduling, self.hold = scheduling, hold
+                 hold: bool = False, where: str = "field") -> None:
+        self.scheduling, self.hold, self.where = scheduling, hold, where
         self.held: list[types.FunctionCall] = []
         self.answers: set[asyncio.Task[None]] = set()
         super().__init__(session)
@@ -160,10 +160,15 @@ class ToolReceiver(Receiver):
         """The tools held so far have run: their answers go out."""
         calls, self.held = self.held, []
         for call in calls:
-            await self.session.send_tool_response(function_responses=types.FunctionResponse(
-                id=call.id, name=call.name, response={"sky": "clear"},
-                scheduling=self.scheduling and types.FunctionResponseScheduling(
-                    self.scheduling)))
+            if self.where == "response":  # as the Live API's tool guide writes it
+                response = types.FunctionResponse(id=call.id, name=call.name, response={
+                    "sky": "clear", "scheduling": self.scheduling})
+            else:
+                response = types.FunctionResponse(
+                    id=call.id, name=call.name, response={"sky": "clear"},
+                    scheduling=self.scheduling and types.FunctionResponseScheduling(
+                        self.scheduling))
+            await self.session.send_tool_response(function_responses=response)
 
 
 async def test_a_blocking_calls_answer_ignores_its_scheduling() -> None:
@@ -191,7 +196,8 @@ async def test_a_blocking_calls_answer_ignores_its_scheduling() -> None:
     assert record.injected and notes(server) == [record.prompt]
 
 
-async def test_a_tools_answer_that_cuts_the_model_is_no_barge_in() -> None:
+@pytest.mark.parametrize("where", ["field", "response"])
+async def test_a_tools_answer_that_cuts_the_model_is_no_barge_in(where: str) -> None:
     # A NON_BLOCKING function: the model says "Let me check." and calls it, and does not wait.
     # Asked for a story meanwhile it tells one; the tool's answer, scheduled INTERRUPT, cuts
     # the story (SDK docstring) and the model gives the weather. Nobody talked over it: no
@@ -202,7 +208,9 @@ async def test_a_tools_answer_that_cuts_the_model_is_no_barge_in() -> None:
     async with FakeLiveServer(replies=replies, speed=SPEED) as server:
         async with Scaled(server.client().aio.live.connect(model=M38, config=config),
                           max_history=10) as session:
-            receiver = ToolReceiver(session, "INTERRUPT", hold=True)
+            # The scheduling in the SDK's field, or in the response as the Live API's tool
+            # guide writes it (https://ai.google.dev/gemini-api/docs/live-tools).
+            receiver = ToolReceiver(session, "INTERRUPT", hold=True, where=where)
             await session.send_realtime_input(text="Weather?")
             await server.wait_for(lambda: bool(server.turns) and server.turns[0].ended_at
                                   is not None and bool(receiver.held), timeout=10)

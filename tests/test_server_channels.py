@@ -429,9 +429,23 @@ async def test_words_before_a_tool_call_go_in_the_calls_turn() -> None:
                                       ("model", "It is noon.")]
 
 
+def answer(call: types.FunctionCall, result: dict[str, object], scheduling: str,
+           where: str) -> types.FunctionResponse:
+    """A NON_BLOCKING call's answer with its ``scheduling`` in the SDK's field, or (``where=
+    "response"``) in the response itself, as the Live API's tool guide writes it
+    (https://ai.google.dev/gemini-api/docs/live-tools: ``response={"result": "ok",
+    "scheduling": "INTERRUPT"}``; pipecat sends it so)."""
+    if where == "response":
+        return types.FunctionResponse(id=call.id, name=call.name,
+                                      response={**result, "scheduling": scheduling})
+    return types.FunctionResponse(id=call.id, name=call.name, response=result,
+                                  scheduling=types.FunctionResponseScheduling(scheduling))
+
+
+@pytest.mark.parametrize("where", ["field", "response"])
 @pytest.mark.parametrize("scheduling", ["WHEN_IDLE", "INTERRUPT", "SILENT"])
 async def test_a_non_blocking_call_is_answered_as_its_response_is_scheduled(
-        scheduling: str) -> None:
+        scheduling: str, where: str) -> None:
     # The model says its words and calls; the app answers at once, while they still play.
     config = {**AUDIO, "tools": [{"function_declarations": [
         {"name": "search", "behavior": "NON_BLOCKING"}]}]}
@@ -443,16 +457,16 @@ async def test_a_non_blocking_call_is_answered_as_its_response_is_scheduled(
             async for m in session.receive():
                 first.append(m)
                 for call in m.tool_call.function_calls or () if m.tool_call else ():
-                    await session.send_tool_response(function_responses=types.FunctionResponse(
-                        id=call.id, name=call.name, response={"found": True},
-                        scheduling=types.FunctionResponseScheduling(scheduling)))
+                    await session.send_tool_response(
+                        function_responses=answer(call, {"found": True}, scheduling, where))
             if scheduling == "SILENT":
                 await no_turn(server, 1)
             else:
                 second = await receive(session)
     assert kinds(first)[:3] == ["in", "speech", "tool_call"]  # the words, then the call
     story = server.turns[0]
-    assert ("tool", 'search: {"found": true}') in server.context and story.delivered == STORY
+    assert any(entry[0] == "tool" and entry[1].startswith('search: {"found": true')
+               for entry in server.context) and story.delivered == STORY
     if scheduling == "INTERRUPT":  # cut while it still plays (turnComplete held), answered
         assert kinds(first)[-2:] == ["interrupted", "turn_complete"] and story.interrupted
     else:  # the turn goes on to its end

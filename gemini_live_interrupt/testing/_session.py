@@ -418,7 +418,11 @@ class ServerSession:
         self.context.append((
             "tool", f"{str(field(response, 'name') or '') or name}: {json.dumps(result)}"))
         self._changed()
-        scheduling = str(field(response, "scheduling") or "WHEN_IDLE").upper()
+        # The SDK's field, or a key of the response itself, where the Live API's tool guide
+        # puts it (https://ai.google.dev/gemini-api/docs/live-tools).
+        scheduling = field(response, "scheduling") or (
+            result.get("scheduling") if isinstance(result, dict) else None)
+        scheduling = str(scheduling or "WHEN_IDLE").upper()
         if scheduling == "SILENT":
             return
         reply = self._reply

@@ -19,6 +19,8 @@ import contextlib
 from dataclasses import dataclass, field
 from typing import Any
 
+from pipecat.adapters.llm.schemas.function_schema import FunctionSchema
+from pipecat.adapters.llm.schemas.tools_schema import ToolsSchema
 from pipecat.frames.frames import (
     ErrorFrame,
     Frame,
@@ -148,6 +150,10 @@ class PipecatApp:
     #: reporting to ``call`` (whose session the shim's on_session sets).
     device: Speaker | None = None
     call: Call | None = None
+    #: Functions the model may call: name -> (handler, cancel_on_interruption). Declared to
+    #: the service as standard tools without parameters, registered with those options
+    #: (``cancel_on_interruption=False``: pipecat's async function, NON_BLOCKING on 3.8).
+    functions: dict[str, tuple[Any, bool]] = field(default_factory=dict)
 
     async def __aenter__(self) -> PipecatApp:
         self._changed = asyncio.Event()
@@ -161,7 +167,13 @@ class PipecatApp:
             # context at once).
             inference_on_context_initialization=self.greeting is not None,
             http_options=self.server.http_options,
+            tools=ToolsSchema(standard_tools=[
+                FunctionSchema(name=name, description=f"The {name}.", properties={},
+                               required=[]) for name in self.functions])
+            if self.functions else None,
         )
+        for name, (handler, cancel) in self.functions.items():
+            self.llm.register_function(name, handler, cancel_on_interruption=cancel)
         self.context = LLMContext(
             [{"role": "user", "content": self.greeting}] if self.greeting else None)
         aggregators = LLMContextAggregatorPair(self.context)

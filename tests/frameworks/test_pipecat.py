@@ -10,6 +10,8 @@ and a processor after it reporting what was played.
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 pytest.importorskip("pipecat.services.google.gemini_live.llm")
@@ -21,7 +23,7 @@ from gemini_live_interrupt import (
     InterruptAwareSession,
     enable_interrupt_resume,
 )
-from gemini_live_interrupt.testing import FakeLiveServer
+from gemini_live_interrupt.testing import FakeLiveServer, ToolCall
 
 from ..conftest import M25, M38, STORY, notes
 from ._heard import SPEED as RECIPE_SPEED
@@ -224,3 +226,60 @@ async def test_heard_from_the_output_transport(model: str) -> None:
     check_heard(record, server.turns[1], device, call, asked, f"pipecat {model}")
     assert record.injected and notes(server) == [record.prompt]
     assert [t.interrupted for t in server.turns] == [False, True, False]
+
+
+@pytest.mark.parametrize("asynchronous", [False, True])
+async def test_a_tool_through_the_pipeline_with_the_shim(asynchronous: bool) -> None:
+    # Pipecat runs the model's function calls itself and answers them through the session it
+    # opened (our session, with the shim on). On 3.8 it declares a plain function BLOCKING
+    # and an asynchronous one (cancel_on_interruption=False) NON_BLOCKING, whose answer it
+    # schedules WHEN_IDLE inside the response, as the Live API's tool guide writes it
+    # (llm.py, _tag_tool_behaviors and _tool_result). Either way the reply that answers the
+    # tool is the app's turn, not the user's; a later barge-in is one like any other.
+    opened: list[InterruptAwareSession] = []
+    calls: list[str] = []
+
+    async def weather(params: Any) -> None:
+        calls.append(params.function_name)
+        await params.result_callback({"sky": "clear"})
+
+    enable_interrupt_resume(session_class=SCALED, on_session=opened.append)
+    replies = [ToolCall("weather", say="Let me check."), "Clear skies today.", STORY,
+               "Dragons, yes. Big ones."]
+    said = ["What is the weather?", "Tell me a story.", "What about dragons?"]
+    async with FakeLiveServer(replies=replies, speed=SPEED, user_transcripts=said) as server:
+        async with PipecatApp(server, M38, functions={"weather": (weather, not asynchronous)}
+                              ) as app:
+            (session,) = opened
+            await app.say()
+            await app.wait(lambda: "Clear skies today." in app.spoken_text(), TIMEOUT)
+            await server.wait_for(lambda: len(server.turns) >= 2 and all(
+                t.ended_at for t in server.turns), TIMEOUT)
+            await app.say()
+            await app.wait(lambda: "a small robot" in app.spoken_text(), TIMEOUT)
+            story = server.turns[-1]
+            assert not story.ended_at  # still speaking: what follows is a barge-in
+            await app.say()
+            await app.wait(lambda: "Big ones." in app.spoken_text(), TIMEOUT)
+            await app.wait(lambda: len(session.interruptions) >= 1, TIMEOUT)
+            assert app.errors == []
+            assert setups(server) == 1
+
+    assert calls == ["weather"]
+    (setup,) = [m.data for m in server.received if m.kind == "setup"]
+    (declared,) = setup["tools"][0]["functionDeclarations"]
+    assert declared["behavior"] == ("NON_BLOCKING" if asynchronous else "BLOCKING")
+    (answer,) = [m.data for m in server.received if m.kind == "tool_response"]
+    response = answer["functionResponses"][0]["response"]
+    assert response.get("scheduling") == ("WHEN_IDLE" if asynchronous else None)
+    assert story.interrupted and story.text == STORY
+    (record,) = session.interruptions  # the barge-in, and nothing for the tool
+    assert record.injected and notes(server) == [record.prompt]
+    assert record.user_text in ("", said[2])  # never the request's late words
+    assert record.heard and STORY.startswith(record.heard)
+    # The history the note carried: the weather asked, the model's words and its answer to
+    # the tool (one turn going on after a BLOCKING call; a turn of its own, the app's, after
+    # a NON_BLOCKING one: no user words between), then the story asked.
+    answered = ([("model", "Let me check."), ("model", "Clear skies today.")] if asynchronous
+                else [("model", "Let me check.Clear skies today.")])
+    assert list(record.history) == [("user", said[0]), *answered, ("user", said[1])]

@@ -292,8 +292,12 @@ class InterruptAwareSession(_SessionBase):
         await self.raw.send_tool_response(function_responses=function_responses)
         items = (function_responses if isinstance(function_responses, Sequence)
                  else [function_responses])
-        self._dispatch(self._core.tool_responded([_tool_answer(r) for r in items],
-                                                 self.clock()))
+        try:
+            actions = self._core.tool_responded([_tool_answer(r) for r in items], self.clock())
+        except Exception:  # sent already: a fault in the tracking must not reach the app
+            logger.exception("gemini_live_interrupt: could not track a tool response")
+            return
+        self._dispatch(actions)
 
     # --- what the app sees -----------------------------------------------------------------
 

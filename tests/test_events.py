@@ -147,8 +147,11 @@ def test_a_lone_transcript_chunk_takes_the_short_path_and_says_the_same() -> Non
     {"serverContent": {"outputTranscription": {"text": ""}}},
     {"serverContent": {"outputTranscription": {"text": " hi", "finished": True}}},
     {"serverContent": {"inputTranscription": {"text": " hi"}}},
+    {"serverContent": {"outputTranscription": {"finished": True}}},
     {"serverContent": {"interrupted": True}},
     {"serverContent": {"turnComplete": True}},
+    {"serverContent": {"generationComplete": True}},
+    {"usageMetadata": {"totalTokenCount": 3}},
     {"setupComplete": {}},
 ])
 def test_anything_more_than_one_piece_of_model_output_takes_the_full_path(

@@ -17,7 +17,12 @@ import pytest
 pytest.importorskip("pipecat.services.google.gemini_live.llm")
 
 from loguru import logger
-from pipecat.frames.frames import InterruptionFrame, LLMFullResponseStartFrame, TTSTextFrame
+from pipecat.frames.frames import (
+    FunctionCallResultProperties,
+    InterruptionFrame,
+    LLMFullResponseStartFrame,
+    TTSTextFrame,
+)
 
 from gemini_live_interrupt import (
     InterruptAwareSession,
@@ -228,33 +233,37 @@ async def test_heard_from_the_output_transport(model: str) -> None:
     assert [t.interrupted for t in server.turns] == [False, True, False]
 
 
-@pytest.mark.parametrize("asynchronous", [False, True])
-async def test_a_tool_through_the_pipeline_with_the_shim(asynchronous: bool) -> None:
+@pytest.mark.parametrize("mode", ["blocking", "when_idle", "silent"])
+async def test_a_tool_through_the_pipeline_with_the_shim(mode: str) -> None:
     # Pipecat runs the model's function calls itself and answers them through the session it
     # opened (our session, with the shim on). On 3.8 it declares a plain function BLOCKING
     # and an asynchronous one (cancel_on_interruption=False) NON_BLOCKING, whose answer it
-    # schedules WHEN_IDLE inside the response, as the Live API's tool guide writes it
-    # (llm.py, _tag_tool_behaviors and _tool_result). Either way the reply that answers the
-    # tool is the app's turn, not the user's; a later barge-in is one like any other.
+    # schedules inside the response, as the Live API's tool guide writes it: WHEN_IDLE, or
+    # SILENT when the result says run_llm=False (llm.py, _tag_tool_behaviors and
+    # _tool_result). The reply that answers the tool is the app's turn, not the user's; a
+    # SILENT answer gets none; a later barge-in is one like any other.
     opened: list[InterruptAwareSession] = []
     calls: list[str] = []
+    asynchronous = mode != "blocking"
+    answered = mode != "silent"
 
     async def weather(params: Any) -> None:
         calls.append(params.function_name)
-        await params.result_callback({"sky": "clear"})
+        await params.result_callback({"sky": "clear"}, properties=FunctionCallResultProperties(
+            run_llm=answered))
 
     enable_interrupt_resume(session_class=SCALED, on_session=opened.append)
-    replies = [ToolCall("weather", say="Let me check."), "Clear skies today.", STORY,
-               "Dragons, yes. Big ones."]
+    replies = [ToolCall("weather", say="Let me check."),
+               *(["Clear skies today."] if answered else []), STORY, "Dragons, yes. Big ones."]
     said = ["What is the weather?", "Tell me a story.", "What about dragons?"]
     async with FakeLiveServer(replies=replies, speed=SPEED, user_transcripts=said) as server:
         async with PipecatApp(server, M38, functions={"weather": (weather, not asynchronous)}
                               ) as app:
             (session,) = opened
             await app.say()
-            await app.wait(lambda: "Clear skies today." in app.spoken_text(), TIMEOUT)
-            await server.wait_for(lambda: len(server.turns) >= 2 and all(
-                t.ended_at for t in server.turns), TIMEOUT)
+            await server.wait_for(lambda: any(m.kind == "tool_response" for m in server.received)
+                                  and len(server.turns) == (2 if answered else 1)
+                                  and all(t.ended_at for t in server.turns), TIMEOUT)
             await app.say()
             await app.wait(lambda: "a small robot" in app.spoken_text(), TIMEOUT)
             story = server.turns[-1]
@@ -271,15 +280,20 @@ async def test_a_tool_through_the_pipeline_with_the_shim(asynchronous: bool) -> 
     assert declared["behavior"] == ("NON_BLOCKING" if asynchronous else "BLOCKING")
     (answer,) = [m.data for m in server.received if m.kind == "tool_response"]
     response = answer["functionResponses"][0]["response"]
-    assert response.get("scheduling") == ("WHEN_IDLE" if asynchronous else None)
+    assert response.get("scheduling") == {"blocking": None, "when_idle": "WHEN_IDLE",
+                                          "silent": "SILENT"}[mode]
     assert story.interrupted and story.text == STORY
+    assert [t.cause for t in server.turns[:-2]] == (
+        ["user_audio", "tool_response"] if answered else ["user_audio"])  # SILENT: no reply
     (record,) = session.interruptions  # the barge-in, and nothing for the tool
     assert record.injected and notes(server) == [record.prompt]
     assert record.user_text in ("", said[2])  # never the request's late words
     assert record.heard and STORY.startswith(record.heard)
     # The history the note carried: the weather asked, the model's words and its answer to
     # the tool (one turn going on after a BLOCKING call; a turn of its own, the app's, after
-    # a NON_BLOCKING one: no user words between), then the story asked.
-    answered = ([("model", "Let me check."), ("model", "Clear skies today.")] if asynchronous
-                else [("model", "Let me check.Clear skies today.")])
-    assert list(record.history) == [("user", said[0]), *answered, ("user", said[1])]
+    # a NON_BLOCKING one: no user words between; none after a SILENT answer), then the story
+    # asked.
+    replied = {"blocking": [("model", "Let me check.Clear skies today.")],
+               "when_idle": [("model", "Let me check."), ("model", "Clear skies today.")],
+               "silent": [("model", "Let me check.")]}[mode]
+    assert list(record.history) == [("user", said[0]), *replied, ("user", said[1])]

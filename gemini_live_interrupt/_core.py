@@ -110,6 +110,9 @@ class _Watch:
     nudged: bool = False
 
 
+_NONE: Mapping[str, str] = {}  # no function declares a behavior (never written)
+
+
 class Core:
     """Tracks the conversation and decides, per barge-in, when its note goes and how it ends.
 
@@ -136,7 +139,8 @@ class Core:
         self._notes: dict[int, _Note] = {}  # unfinished notes by episode
         self._waiting: _Note | None = None  # the latest barge-in's note, until it is due
         self._tools: set[str] = set()
-        self._behaviors = dict(behaviors or {})
+        # Kept as given, not copied: the session's is shared when the config declares none.
+        self._behaviors: Mapping[str, str] = behaviors if behaviors is not None else _NONE
         self._non_blocking_default = non_blocking_by_default
         self._watch: _Watch | None = None
         self.audio: Callable[[int, int, float], Sequence[Action] | None] = self._audio

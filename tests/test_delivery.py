@@ -232,8 +232,6 @@ async def test_a_tools_answer_that_cuts_the_model_is_no_barge_in(where: str) -> 
     assert reply == ("model", "Clear skies.")
 
 
-
-
 @pytest.mark.parametrize("seed", [0, 2])
 @pytest.mark.parametrize("model", [pytest.param(M25, marks=needs_context_update), M38])
 async def test_after_a_tool_call_an_early_barge_in_leaves_the_request_its_words(
